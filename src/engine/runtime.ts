@@ -1,0 +1,57 @@
+// Process-wide engine settings: gradient mode, seeds, threads, devices.
+import { native } from './native.ts';
+
+/** Runs `fn` with autograd recording off (like `torch.no_grad()`); nests and restores. */
+export function noGrad<T>(fn: () => T): T {
+  const previous = native.setGradEnabled(false);
+  try {
+    return fn();
+  } finally {
+    native.setGradEnabled(previous);
+  }
+}
+
+/** Runs `fn` with autograd recording on. */
+export function enableGrad<T>(fn: () => T): T {
+  const previous = native.setGradEnabled(true);
+  try {
+    return fn();
+  } finally {
+    native.setGradEnabled(previous);
+  }
+}
+
+export function isGradEnabled(): boolean {
+  return native.isGradEnabled();
+}
+
+/** Seeds libtorch's generators (CPU and CUDA): same seed, same draws. */
+export function manualSeed(seed: number): void {
+  native.manualSeed(seed);
+}
+
+/** Intra-op threads used by libtorch kernels. */
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`paenet: setNumThreads needs a positive integer, got ${n}`);
+  native.setNumThreads(n);
+}
+
+export function getNumThreads(): number {
+  return native.getNumThreads();
+}
+
+/** Devices this libtorch can use: 'cpu', plus 'cuda:N' when built against a CUDA libtorch with a GPU. */
+export function availableDevices(): string[] {
+  const n = native.cudaDeviceCount();
+  return ['cpu', ...Array.from({ length: n }, (_, i) => `cuda:${i}`)];
+}
+
+/** True when a CUDA device can be used. */
+export function cudaAvailable(): boolean {
+  return native.cudaDeviceCount() > 0;
+}
+
+/** libtorch version and build configuration. */
+export function engineInfo(): { torchVersion: string; threads: number; devices: string[] } {
+  return { torchVersion: native.buildInfo().torchVersion, threads: getNumThreads(), devices: availableDevices() };
+}

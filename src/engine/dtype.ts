@@ -11,6 +11,8 @@ const NAMES = new Map<number, DType>(Object.entries(CODES).map(([k, v]) => [v, k
 
 /** c10::ScalarType code of a dtype. */
 export function dtypeCode(d: DType): number {
+  // An unknown name must not reach the addon as `undefined` (factories would silently fall back to float32).
+  if (!Object.hasOwn(CODES, d)) throw new Error(`paenet: unknown dtype '${String(d)}' (known: ${Object.keys(CODES).join(', ')})`);
   return CODES[d];
 }
 

@@ -3,6 +3,7 @@ import { dtypeCode } from './dtype.ts';
 import { aten } from './ops.ts';
 import { Tensor, wrap } from './tensor.ts';
 import { tidy } from './scope.ts';
+import { where } from './creation.ts';
 
 type Pair = number | [number, number];
 const pair = (p: Pair): [number, number] => (typeof p === 'number' ? [p, p] : p);
@@ -109,4 +110,30 @@ export function pad2d(x: Tensor, left: number, right: number, top: number, botto
 /** Casts bool/uint8 to float32 (masks as multipliers). */
 export function asFloat(x: Tensor): Tensor {
   return wrap(aten('_to_copy')([x.handle, dtypeCode('float32')]));
+}
+
+export interface AngularMarginOptions {
+  /** 'arcface': cos(θ+m) for the target class; 'cosface': cos θ − m. */ kind: 'arcface' | 'cosface';
+  /** Logit scale s. */ scale: number;
+  /** Margin m (radians for ArcFace). */ margin: number;
+}
+
+/**
+ * Angular-margin logits: s·cos θ between embeddings [N, D] and class centres [C, D], with the margin applied
+ * to each row's target class when `labels` are given (training); plain s·cos θ otherwise (evaluation).
+ */
+export function angularMarginLogits(emb: Tensor, centres: Tensor, labels: Tensor | undefined, o: AngularMarginOptions): Tensor {
+  return tidy(() => {
+    const cos = cosineSimilarityMatrix(emb, centres).clamp(-1 + 1e-7, 1 - 1e-7);
+    if (!labels) return cos.mul(o.scale);
+    const target = oneHot(labels, centres.shape[0]!).gt(0);
+    let marked: Tensor;
+    if (o.kind === 'cosface') marked = cos.sub(o.margin);
+    else {
+      // cos(θ+m) only where θ+m < π keeps the logit decreasing in θ (the usual ArcFace guard).
+      const shifted = cos.acos().add(o.margin);
+      marked = where(shifted.lt(Math.PI), shifted.cos(), cos.sub(o.margin * Math.sin(o.margin)));
+    }
+    return where(target, marked, cos).mul(o.scale);
+  });
 }

@@ -111,6 +111,8 @@ export class Tensor {
   // ---- conversion ----
   to(target: DType | string): Tensor {
     if (isDType(target)) return wrap(aten('to', 'dtype')([this.handle, dtypeCode(target)]));
+    // A string c10 cannot parse as a device aborts the process inside the addon, so reject it here.
+    if (!DEVICE.test(target)) throw new Error(`paenet: to() needs a dtype (${[...DTYPES].join(', ')}) or a device such as 'cpu' or 'cuda:0', got '${target}'`);
     return wrap(aten('to', 'device')([this.handle, target, native.dtype(this.handle)]));
   }
   float(): Tensor {
@@ -246,6 +248,11 @@ export class Tensor {
     const [v, i] = wrapList(aten('sort')([this.handle, dim, descending]));
     return [v!, i!];
   }
+  /** The k largest (or smallest) values along `dim`: [values, indices]. */
+  topk(k: number, dim = -1, largest = true, sorted = true): [Tensor, Tensor] {
+    const [v, i] = wrapList(aten('topk')([this.handle, k, dim, largest, sorted]));
+    return [v!, i!];
+  }
   /** The k-th smallest value along `dim` (1-based k, as torch.kthvalue). */
   kthvalue(k: number, dim = -1, keepdim = false): [Tensor, Tensor] {
     const [v, i] = wrapList(aten('kthvalue')([this.handle, k, dim, keepdim]));
@@ -361,6 +368,7 @@ export class Tensor {
   }
 }
 
+const DEVICE = /^(cpu|cuda|mps|meta|xpu|hip|ipu|hpu|ve|fpga|ort|xla|lazy|vulkan|mkldnn|opengl|opencl|ideep|privateuseone)(:\d+)?$/;
 const DTYPES = new Set<string>(['float32', 'float64', 'float16', 'bfloat16', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool']);
 function isDType(s: string): s is DType {
   return DTYPES.has(s);

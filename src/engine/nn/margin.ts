@@ -1,5 +1,4 @@
 // Angular-margin softmax heads for embeddings: ArcFace (additive angle) and CosFace (additive cosine).
-import { where } from '../creation.ts';
 import * as F from '../functional.ts';
 import { tidy } from '../scope.ts';
 import type { Tensor } from '../tensor.ts';
@@ -29,23 +28,11 @@ export class MarginSoftmax extends Module {
   }
 
   forward(emb: Tensor): Tensor {
-    return tidy(() => F.cosineSimilarityMatrix(emb, this.param('weight')).mul(this.scale));
+    return F.angularMarginLogits(emb, this.param('weight'), undefined, this);
   }
 
   logits(emb: Tensor, labels: Tensor): Tensor {
-    return tidy(() => {
-      const cos = F.cosineSimilarityMatrix(emb, this.param('weight')).clamp(-1 + 1e-7, 1 - 1e-7);
-      const target = F.oneHot(labels, this.classes).gt(0);
-      let marked: Tensor;
-      if (this.kind === 'cosface') {
-        marked = cos.sub(this.margin);
-      } else {
-        // cos(θ+m) only where θ+m < π keeps the logit monotone in θ (the usual "easy margin" guard).
-        const shifted = cos.acos().add(this.margin);
-        marked = where(shifted.lt(Math.PI), shifted.cos(), cos.sub(this.margin * Math.sin(this.margin)));
-      }
-      return where(target, marked, cos).mul(this.scale);
-    });
+    return F.angularMarginLogits(emb, this.param('weight'), labels, this);
   }
 
   /** Cross-entropy with the margin applied. */

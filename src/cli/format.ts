@@ -1,0 +1,16 @@
+// Plain-text tables and number formats for the CLI's human output.
+
+/** Left-aligned columns separated by two spaces. */
+export function table(rows: (string | number)[][]): string {
+  const cells = rows.map((r) => r.map(String));
+  const widths = cells[0]!.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
+  return cells.map((r) => r.map((x, c) => x.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+}
+
+export const pct = (x: number | null | undefined): string => (x === null || x === undefined || Number.isNaN(x) ? '-' : `${(100 * x).toFixed(2)}%`);
+export const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(3)} MB`;
+
+/** Writes JSON to stdout (the --json contract: stdout holds one JSON document). */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

@@ -1,0 +1,16 @@
+// Opening and creating model files for CLI commands, with provenance filled in.
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { engineInfo } from '../engine/index.ts';
+import { loadModel, type Provenance } from '../pae/index.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** paenet's version (package.json). */
+export const PAENET_VERSION = pkg.version;
+
+export function provenance(): Provenance {
+  return { paenetVersion: PAENET_VERSION, torchVersion: engineInfo().torchVersion, created: new Date().toISOString(), host: hostname() };
+}
+
+export { loadModel as openModel };

@@ -1,0 +1,40 @@
+// The paenet program: every subcommand, and the error contract (one line on stderr, exit code).
+import { Command, CommanderError } from 'commander';
+import { registerAddTask } from './commands/add-task.ts';
+import { registerEval } from './commands/eval.ts';
+import { registerInfo } from './commands/info.ts';
+import { registerInit } from './commands/init.ts';
+import { registerPredict } from './commands/predict.ts';
+import { PAENET_VERSION } from './model-io.ts';
+
+/** Builds the program (tests call it with exitOverride). */
+export function buildProgram(): Command {
+  const program = new Command('paenet')
+    .description('pack face verification, age, gender, expression and your own tasks into one compact network (PAE)')
+    .version(PAENET_VERSION)
+    .showHelpAfterError();
+  registerInit(program);
+  registerAddTask(program);
+  registerInfo(program);
+  registerEval(program);
+  registerPredict(program);
+  return program;
+}
+
+/** Runs the CLI: errors are one line on stderr and exit code 1 (usage errors 2). */
+export async function main(argv = process.argv): Promise<void> {
+  const program = buildProgram().exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    const message = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`${message.startsWith('paenet') || message.includes(': ') ? message : `paenet: ${message}`}\n`);
+    if (process.env.PAENET_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    process.exitCode = 1;
+  }
+}
+

@@ -1,0 +1,147 @@
+// Adds one task to a model end to end: load its data, set its goal, run the PAE cycle, record it in the manifest.
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { inverseFrequencyWeights, paeClassWeights, classCounts } from '../data/index.ts';
+import {
+  DEFAULT_PRUNE, DEFAULT_TRAIN, PackableNet, openFree, packTask, nextTaskId, taskRecord, trainTask, validateRatios,
+  type EventSink, type GoalRecord, type PackResult, type PaeModel, type ProgressSink, type PruneConfig, type TaskRecord, type TrainConfig,
+} from '../pae/index.ts';
+import { headFor, ImageTaskData, loadImageSet, loadPairSet, metricFor, type ImageSet, type PairSet, type TaskKind } from '../tasks/index.ts';
+import { classificationValidator, evaluateVerificationTask, verificationValidator } from './protocols.ts';
+
+export interface AddTaskSpec {
+  name: string;
+  kind: TaskKind;
+  /** Training manifest (CSV with path, label and split columns). */
+  data: string;
+  /** Label column. @default 'label' */ label?: string;
+  /** @default 'train' */ trainSplit?: string;
+  /** Classification validation split of the same manifest. @default 'val' */ valSplit?: string;
+  /** Identity validation pairs. @default pairs.txt beside the manifest */ pairs?: string;
+  /** 'auto' = an individual network's score on the same data (minus goalMargin); a number; or 'none'. */
+  goal: 'auto' | 'none' | number;
+  /** @default 0 */ goalMargin?: number;
+  train?: Partial<TrainConfig>;
+  prune?: Partial<PruneConfig>;
+  /** @default 2 */ maxExpansions?: number;
+  /** @default 1.2 */ expandRatio?: number;
+  /** @default 64 */ batchSize?: number;
+  /** @default 0 */ seed?: number;
+  /** Use at most this many training / validation images (fast configurations). */
+  limit?: { train?: number; val?: number };
+  /** Class-balanced loss: 'pae' = (N − n_c)/n_c as the paper's expression task. @default 'none' */
+  classWeights?: 'none' | 'pae' | 'inverse';
+  /** Head of identity tasks. @default 'cosface' */ identityHead?: 'cosface' | 'arcface' | 'linear';
+  /** @default false */ skipPruning?: boolean;
+  /** Extra row filters on the manifest (column → value). */
+  where?: Record<string, string>;
+}
+
+export interface AddTaskSinks {
+  events?: EventSink;
+  progress?: ProgressSink;
+  /** Human-readable notes (data counts, skipped rows, goal). */
+  note?: (line: string) => void;
+}
+
+export interface AddTaskResult {
+  record: TaskRecord;
+  result: PackResult;
+}
+
+/** Label column default per kind. */
+function labelOf(spec: AddTaskSpec): string {
+  return spec.label ?? 'label';
+}
+
+/** Trains an individual (dense, single-task) network of the same backbone on the same data; returns its best score. */
+export async function individualScore(model: PaeModel, spec: AddTaskSpec, data: ImageTaskData, classes: number, train: TrainConfig, sinks: AddTaskSinks): Promise<number> {
+  const net = PackableNet.create({ ...structuredClone(model.config), expansions: [] });
+  try {
+    net.addTaskSlot(1, 'cumulative', headFor(spec.kind, classes, spec.identityHead));
+    openFree(net, 1);
+    sinks.note?.(`goal: training an individual ${model.config.arch} network on ${spec.name} ...`);
+    return (await trainTask(net, 1, data, train, { progress: sinks.progress })).best;
+  } finally {
+    net.dispose();
+  }
+}
+
+/** Runs the whole PAE cycle for a new task and appends its record to `model.tasks`. */
+export async function addTask(model: PaeModel, spec: AddTaskSpec, sinks: AddTaskSinks = {}): Promise<AddTaskResult> {
+  if (model.tasks.some((t) => t.name === spec.name)) throw new Error(`paenet: the model already has a task named '${spec.name}'`);
+  if (!existsSync(spec.data)) throw new Error(`${spec.data}: data manifest not found`);
+  const size = model.config.inputSize;
+  const label = labelOf(spec);
+  const progress = (what: string) => (done: number, total: number) => {
+    if (done === 0 || done === total) sinks.note?.(`${what}: ${done}/${total} images`);
+  };
+  const badImage = (path: string, message: string): void => sinks.note?.(`skipped bad image ${path}: ${message}`);
+  const train = await loadImageSet(spec.data, {
+    label, split: spec.trainSplit ?? 'train', size, ...(spec.limit?.train ? { limit: spec.limit.train } : {}),
+    ...(spec.where ? { where: spec.where } : {}), onProgress: progress('decoding training images'), onBadImage: badImage,
+  });
+  sinks.note?.(`${spec.data}: ${train.labels.length} training images, ${train.classNames.length} classes` +
+    ` (skipped: ${train.skipped.empty} empty labels, ${train.skipped.negative} negative labels, ${train.skipped.badImages} bad images)`);
+  const counts = classCounts(train.labels, train.classNames.length);
+  const classes = train.classNames.length;
+  let validate: (net: PackableNet, task: number) => Promise<number>;
+  let pairsFile: string | undefined;
+  let val: ImageSet | undefined;
+  let pairSet: PairSet | undefined;
+  if (spec.kind === 'classify') {
+    const empty = counts.findIndex((c) => c === 0);
+    if (empty >= 0) throw new Error(`${spec.data}: class '${train.classNames[empty]}' has no training images in split '${spec.trainSplit ?? 'train'}'`);
+    val = await loadImageSet(spec.data, {
+      label, split: spec.valSplit ?? 'val', size, classes: train.classNames, ...(spec.limit?.val ? { limit: spec.limit.val } : {}),
+      ...(spec.where ? { where: spec.where } : {}), onProgress: progress('decoding validation images'), onBadImage: badImage,
+    });
+    validate = classificationValidator(val);
+  } else {
+    pairsFile = spec.pairs ?? join(dirname(resolve(spec.data)), 'pairs.txt');
+    const pairs = await loadPairSet(pairsFile, size, progress('decoding pair images'));
+    sinks.note?.(`${pairsFile}: ${pairs.pairs.pairs.length} pairs in ${pairs.pairs.folds} folds`);
+    validate = verificationValidator(pairs);
+    pairSet = pairs;
+  }
+  const weights = spec.classWeights === 'pae' ? paeClassWeights(counts) : spec.classWeights === 'inverse' ? inverseFrequencyWeights(counts) : undefined;
+  const data = new ImageTaskData({ train, validate, batchSize: spec.batchSize ?? 64, seed: spec.seed ?? 0, ...(weights ? { classWeights: weights } : {}) });
+  const trainCfg: TrainConfig = { ...DEFAULT_TRAIN, ...spec.train };
+  const pruneCfg: PruneConfig = { ...DEFAULT_PRUNE, ...spec.prune };
+  validateRatios(pruneCfg.ratios);
+  try {
+    let goal: GoalRecord;
+    if (spec.goal === 'auto') {
+      const individual = await individualScore(model, spec, data, classes, trainCfg, sinks);
+      const margin = spec.goalMargin ?? 0;
+      goal = { value: individual - margin, source: 'individual', individual, margin };
+      sinks.note?.(`goal: individual network ${individual.toFixed(4)} − margin ${margin} = ${(individual - margin).toFixed(4)}`);
+    } else if (spec.goal === 'none') goal = { value: null, source: 'none' };
+    else goal = { value: spec.goal, source: 'number' };
+    const id = nextTaskId(model.net);
+    const head = headFor(spec.kind, classes, spec.identityHead);
+    sinks.events?.emit({ type: 'task-start', task: id, name: spec.name, goal: goal.value });
+    const result = await packTask(model.net, id, head, data, {
+      train: trainCfg, prune: pruneCfg, goal: goal.value, maxExpansions: spec.maxExpansions ?? 2, expandRatio: spec.expandRatio ?? 1.2,
+      skipPruning: spec.skipPruning ?? false, ...(sinks.events ? { events: sinks.events } : {}), ...(sinks.progress ? { progress: sinks.progress } : {}),
+    });
+    const extra: Record<string, unknown> = { inputSize: size, normalisation: { mean: 127.5, scale: 128 } };
+    if (pairSet) {
+      const report = evaluateVerificationTask(model.net, id, pairSet);
+      extra.threshold = report.threshold;
+      extra.verification = { accuracy: report.value, std: report.std, auc: report.auc, pairs: pairsFile };
+    }
+    const record = taskRecord(model, {
+      name: spec.name, kind: spec.kind, labels: spec.kind === 'classify' ? train.classNames : [], head, goal, metricName: metricFor(spec.kind),
+      data: {
+        manifest: spec.data, label, trainSplit: spec.trainSplit ?? 'train', valSplit: spec.kind === 'classify' ? spec.valSplit ?? 'val' : undefined,
+        pairs: pairsFile, trainImages: train.labels.length, valImages: val?.labels.length, classCounts: counts, skipped: train.skipped,
+      },
+      extra,
+    }, result);
+    model.tasks.push(record);
+    return { record, result };
+  } finally {
+    data.close();
+  }
+}

@@ -1,0 +1,16 @@
+// PAE (Packing-And-Expanding): owner-tagged packable backbones, task training, gradual pruning, expansion, model files.
+export * from './config.ts';
+export { PackableLayer, type Sharing, type TaskNorm } from './packable-layer.ts';
+export { PackableNet, type HeadSpec, type Head, type TaskSlot } from './network.ts';
+export { openFree, releaseToRatio, prunedRatio, maskGradients, countOwned, zeroFree } from './ownership.ts';
+export { Snapshot } from './snapshot.ts';
+export { trainTask, defaultLoss, type TrainOptions, type TrainResult } from './trainer.ts';
+export { gradualPrune, chooseRatio, cubicRamp, type RatioRecord, type PruneResult } from './pruner.ts';
+export { expand } from './expander.ts';
+export { packTask, nextTaskId, type PackOptions, type PackResult } from './strategy.ts';
+export { PaeModel, taskRecord, type TaskRecord, type TaskDescription, type GoalRecord, type Provenance } from './model.ts';
+export { saveModel, loadModel, modelTensors, FORMAT_VERSION, type Manifest } from './model-file.ts';
+export { computeLedger, mb, type Ledger, type TaskLedger, type LayerCapacity } from './ledger.ts';
+export { JsonlEventLog, MemoryEventLog, silentProgress, type PaeEvent, type EventSink, type ProgressSink } from './events.ts';
+export type { Batch, TaskData } from './task-data.ts';
+export * from './train-config.ts';

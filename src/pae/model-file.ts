@@ -1,0 +1,147 @@
+// The *.pae file: safetensors tensors + a JSON manifest, written atomically, validated and checksummed on load.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { noGrad, tensor, tidy, type DType, type Tensor } from '../engine/index.ts';
+import { decodeSafetensors, encodeSafetensors, typedFromRecord, type SafeDtype, type TensorRecord } from '../io/safetensors.ts';
+import { writeFileAtomicSync } from '../io/atomic-write.ts';
+import { validateConfig } from './config.ts';
+import { computeLedger } from './ledger.ts';
+import { PaeModel, type Provenance, type TaskRecord } from './model.ts';
+import { PackableNet } from './network.ts';
+
+/** Bumped on any incompatible change of names, shapes or manifest fields. */
+export const FORMAT_VERSION = 1;
+const MANIFEST_KEY = 'paenet';
+const CHECKSUM_KEY = 'paenet.sha256';
+
+const SAFE: Partial<Record<DType, SafeDtype>> = { float32: 'F32', uint8: 'U8', int64: 'I64' };
+
+function record(t: Tensor): TensorRecord {
+  const dtype = SAFE[t.dtype];
+  if (!dtype) throw new Error(`paenet: cannot store a ${t.dtype} tensor`);
+  const typed = t.data();
+  return { dtype, shape: t.shape, data: new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength) };
+}
+
+/** Every tensor of the model under its file name. */
+export function modelTensors(model: PaeModel): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  for (const l of model.net.layers) {
+    out.set(`layer/${l.spec.name}/weight`, l.weight);
+    out.set(`layer/${l.spec.name}/owner`, l.owner);
+    for (const [task, n] of l.norms) {
+      out.set(`task/${task}/bn/${l.spec.name}/weight`, n.weight);
+      out.set(`task/${task}/bn/${l.spec.name}/bias`, n.bias);
+      out.set(`task/${task}/bn/${l.spec.name}/running_mean`, n.runningMean);
+      out.set(`task/${task}/bn/${l.spec.name}/running_var`, n.runningVar);
+    }
+  }
+  for (const [task, h] of model.net.heads) {
+    out.set(`task/${task}/head/weight`, h.weight);
+    if (h.bias) out.set(`task/${task}/head/bias`, h.bias);
+  }
+  return out;
+}
+
+/** The manifest stored in the file's metadata. */
+export interface Manifest {
+  format: 'paenet';
+  formatVersion: number;
+  saved: string;
+  backbone: PackableNet['config'];
+  tasks: TaskRecord[];
+  provenance: Provenance;
+  /** Size ledger at save time (informational; recomputed on load). */
+  ledger: ReturnType<typeof computeLedger>;
+}
+
+/** Writes the model atomically (temp file + rename): a crash never leaves a half-written model. */
+export function saveModel(model: PaeModel, path: string): void {
+  const records = new Map<string, TensorRecord>();
+  for (const [name, t] of modelTensors(model)) records.set(name, record(t));
+  const manifest: Manifest = {
+    format: 'paenet', formatVersion: FORMAT_VERSION, saved: new Date().toISOString(), backbone: model.config,
+    tasks: model.tasks, provenance: model.provenance, ledger: computeLedger(model),
+  };
+  const unsigned = encodeSafetensors(records, { [MANIFEST_KEY]: JSON.stringify(manifest) });
+  const sum = createHash('sha256');
+  for (const chunk of unsigned.slice(1)) sum.update(chunk);
+  const chunks = encodeSafetensors(records, { [MANIFEST_KEY]: JSON.stringify(manifest), [CHECKSUM_KEY]: sum.digest('hex') });
+  writeFileAtomicSync(path, chunks);
+}
+
+function fail(path: string, problem: string): never {
+  throw new Error(`${path}: ${problem}`);
+}
+
+/** Reads and validates a model; any problem is one line naming the file. */
+export function loadModel(path: string): PaeModel {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    fail(path, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such model file' : `cannot read (${(e as Error).message})`);
+  }
+  const { tensors, metadata } = decodeSafetensors(bytes, path);
+  const raw = metadata[MANIFEST_KEY];
+  if (raw === undefined) fail(path, 'not a paenet model (no paenet manifest in the safetensors metadata)');
+  const headerLength = Number(bytes.readBigUInt64LE(0));
+  const digest = createHash('sha256').update(bytes.subarray(8 + headerLength)).digest('hex');
+  if (metadata[CHECKSUM_KEY] !== digest) fail(path, 'tensor data does not match its checksum (corrupt or modified file)');
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(raw) as Manifest;
+  } catch {
+    fail(path, 'manifest is not valid JSON');
+  }
+  if (manifest.format !== 'paenet') fail(path, 'manifest format is not "paenet"');
+  if (manifest.formatVersion !== FORMAT_VERSION) {
+    fail(path, `model format version ${manifest.formatVersion} is not supported (this paenet reads version ${FORMAT_VERSION})`);
+  }
+  const config = validateConfig(manifest.backbone, path);
+  if (!Array.isArray(manifest.tasks)) fail(path, 'manifest has no task list');
+  const net = PackableNet.create(config);
+  const model = new PaeModel(net, manifest.tasks, manifest.provenance);
+  try {
+    const take = (name: string, shape: number[]): Tensor => {
+      const r = tensors.get(name);
+      if (!r) fail(path, `missing tensor ${name}`);
+      if (r.shape.join() !== shape.join()) fail(path, `tensor ${name} has shape [${r.shape}], expected [${shape}]`);
+      return tensor(typedFromRecord(r), r.shape);
+    };
+    for (const t of manifest.tasks) {
+      if (t.level > config.expansions.length) fail(path, `task ${t.name} has width level ${t.level} beyond the backbone's ${config.expansions.length}`);
+      net.addTaskSlot(t.id, t.sharing, t.head, t.level);
+    }
+    noGrad(() => {
+      for (const l of net.layers) {
+        const shape = l.weight.shape;
+        l.replace(take(`layer/${l.spec.name}/weight`, shape), take(`layer/${l.spec.name}/owner`, shape));
+        for (const [task, n] of l.norms) {
+          for (const [key, field] of [['weight', 'weight'], ['bias', 'bias'], ['running_mean', 'runningMean'], ['running_var', 'runningVar']] as const) {
+            const src = take(`task/${task}/bn/${l.spec.name}/${key}`, n[field].shape);
+            n[field].copy_(src);
+            src.dispose();
+          }
+        }
+      }
+      for (const [task, h] of net.heads) {
+        for (const [key, dst] of [['weight', h.weight], ['bias', h.bias]] as const) {
+          if (!dst) continue;
+          const src = take(`task/${task}/head/${key}`, dst.shape);
+          dst.copy_(src);
+          src.dispose();
+        }
+      }
+    });
+    const maxOwner = Math.max(0, ...net.layers.map((l) => tidy(() => l.owner.max().item())));
+    const ids = manifest.tasks.map((t) => t.id);
+    if (maxOwner > Math.max(0, ...ids)) fail(path, `owner map names task ${maxOwner}, but the manifest lists tasks ${ids.join(', ') || 'none'}`);
+    const expected = modelTensors(model).size;
+    if (tensors.size !== expected) fail(path, `file has ${tensors.size} tensors, the manifest describes ${expected}`);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
+}

@@ -1,0 +1,99 @@
+// The unified model: a packed network plus the manifest that says what every task is and how it was made.
+import type { BackboneConfig } from './config.ts';
+import type { HeadSpec } from './network.ts';
+import { PackableNet } from './network.ts';
+import type { Sharing } from './packable-layer.ts';
+import type { RatioRecord } from './pruner.ts';
+import type { PackResult } from './strategy.ts';
+
+/** Where a task's accuracy goal came from. */
+export interface GoalRecord {
+  /** The goal, or null when none was set. */
+  value: number | null;
+  source: 'number' | 'individual' | 'none';
+  /** The individual network's score, when measured. */
+  individual?: number;
+  /** Subtracted from the individual score. */
+  margin?: number;
+}
+
+/** Everything the model file records about one task. */
+export interface TaskRecord {
+  id: number;
+  name: string;
+  /** Task family, e.g. 'classify' or 'identity' (interpreted by src/tasks, not by PAE). */
+  kind: string;
+  /** Class names (identity tasks: the training identities, or empty). */
+  labels: string[];
+  head: HeadSpec;
+  sharing: Sharing;
+  /** Expansion level the task computes at. */
+  level: number;
+  goal: GoalRecord;
+  /** Validation metric at the kept ratio, and right after training. */
+  metric: { name: string; value: number; trained: number };
+  pruning: { records: RatioRecord[]; ratio: number; reason: string };
+  expansions: number;
+  decisions: string[];
+  /** ISO date the task was added. */
+  date: string;
+  /** Data provenance: manifest, columns, counts. */
+  data: Record<string, unknown>;
+  /** Kind-specific settings needed at inference (input size, normalisation, verification threshold …). */
+  extra: Record<string, unknown>;
+}
+
+export interface Provenance {
+  paenetVersion: string;
+  torchVersion: string;
+  created: string;
+  host?: string;
+}
+
+/** A packed network and its task records. */
+export class PaeModel {
+  constructor(readonly net: PackableNet, readonly tasks: TaskRecord[], readonly provenance: Provenance) {}
+
+  /** A new model with an empty backbone. */
+  static create(config: BackboneConfig, provenance: Provenance): PaeModel {
+    return new PaeModel(PackableNet.create(config), [], provenance);
+  }
+
+  get config(): BackboneConfig {
+    return this.net.config;
+  }
+
+  /** The task named `name`; throws listing the known names. */
+  task(name: string): TaskRecord {
+    const t = this.tasks.find((x) => x.name === name);
+    if (!t) throw new Error(`paenet: the model has no task '${name}' (tasks: ${this.tasks.map((x) => x.name).join(', ') || 'none'})`);
+    return t;
+  }
+
+  dispose(): void {
+    this.net.dispose();
+  }
+}
+
+/** What a caller knows about a task before packing it. */
+export interface TaskDescription {
+  name: string;
+  kind: string;
+  labels: string[];
+  head: HeadSpec;
+  goal: GoalRecord;
+  metricName: string;
+  data?: Record<string, unknown>;
+  extra?: Record<string, unknown>;
+}
+
+/** The manifest record of a task that `packTask` has just added to `model.net`. */
+export function taskRecord(model: PaeModel, d: TaskDescription, r: PackResult): TaskRecord {
+  const slot = model.net.slot(r.task);
+  return {
+    id: r.task, name: d.name, kind: d.kind, labels: d.labels, head: d.head, sharing: slot.sharing, level: slot.level, goal: d.goal,
+    metric: { name: d.metricName, value: r.accuracy, trained: r.trainedAccuracy },
+    pruning: { records: r.records, ratio: r.ratio, reason: r.decisions.at(-1) ?? '' },
+    expansions: r.expansions, decisions: r.decisions, date: new Date().toISOString(), data: d.data ?? {}, extra: d.extra ?? {},
+  };
+}

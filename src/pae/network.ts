@@ -1,0 +1,167 @@
+// PackableNet: the shared, owner-tagged backbone plus per-task BN and heads; computes any task by id.
+import { F, keep, nn, tidy, zeros, type Tensor } from '../engine/index.ts';
+import { layerSpecs, stageWidth, type BackboneConfig, type LayerSpec } from './config.ts';
+import { PackableLayer, type Sharing } from './packable-layer.ts';
+
+/** A task's output head. 'linear' = softmax classifier; 'arcface'/'cosface' = angular-margin over classes. */
+export interface HeadSpec {
+  kind: 'linear' | 'arcface' | 'cosface';
+  classes: number;
+  /** Margin-head scale s. @default 30 */ scale?: number;
+  /** Margin-head margin m. @default 0.5 (ArcFace) / 0.35 (CosFace) */ margin?: number;
+}
+
+/** What the network needs to know about a task to compute it. */
+export interface TaskSlot {
+  /** Expansion level (width) the task was learned at. */
+  level: number;
+  sharing: Sharing;
+  head: HeadSpec;
+}
+
+/** A task's head parameters (weight [classes, embedDim], bias [classes] for linear heads). */
+export interface Head {
+  weight: Tensor;
+  bias: Tensor | null;
+}
+
+export class PackableNet {
+  readonly layers: PackableLayer[];
+  readonly slots = new Map<number, TaskSlot>();
+  readonly heads = new Map<number, Head>();
+  training = false;
+
+  private constructor(readonly config: BackboneConfig, layers: PackableLayer[]) {
+    this.layers = layers;
+  }
+
+  /** A new network at the config's current width: all weights free (owner 0) with initial values. */
+  static create(config: BackboneConfig): PackableNet {
+    const net = new PackableNet(config, []);
+    for (const spec of layerSpecs(config)) {
+      const shape = net.weightShape(spec, net.level);
+      net.layers.push(new PackableLayer(spec, initWeight(spec, shape), zeros(shape, { dtype: 'uint8' })));
+    }
+    return net;
+  }
+
+  /** Current expansion level (number of expansions so far). */
+  get level(): number {
+    return this.config.expansions.length;
+  }
+
+  layer(name: string): PackableLayer {
+    const l = this.layers.find((x) => x.spec.name === name);
+    if (!l) throw new Error(`paenet: no layer '${name}'`);
+    return l;
+  }
+
+  /** [out, in] channels of a layer at an expansion level. */
+  width(spec: LayerSpec, level: number): [number, number] {
+    const group = (g: number | 'rgb' | 'embed'): number =>
+      g === 'rgb' ? 3 : g === 'embed' ? this.config.embedDim : stageWidth(this.config, g, level);
+    return [group(spec.output), group(spec.input)];
+  }
+
+  weightShape(spec: LayerSpec, level: number): number[] {
+    const [o, i] = this.width(spec, level);
+    return spec.kind === 'conv' ? [o, i, spec.kernel, spec.kernel] : [o, i];
+  }
+
+  slot(task: number): TaskSlot {
+    const s = this.slots.get(task);
+    if (!s) throw new Error(`paenet: the network has no task ${task}`);
+    return s;
+  }
+
+  /** Creates task `id`'s BN and head; the task computes at `level` (default: the current width). */
+  addTaskSlot(id: number, sharing: Sharing, head: HeadSpec, level = this.level): void {
+    if (this.slots.has(id)) throw new Error(`paenet: task ${id} already exists`);
+    this.slots.set(id, { level, sharing, head });
+    for (const l of this.layers) l.addNorm(id, this.width(l.spec, level)[0]);
+    const weight = keep(nn.init.xavierUniform([head.classes, this.config.embedDim]));
+    weight.requiresGrad = true;
+    const bias = head.kind === 'linear' ? keep(zeros([head.classes], { requiresGrad: true })) : null;
+    this.heads.set(id, { weight, bias });
+  }
+
+  /** Removes task `id`'s BN and head (the weights it owns are the caller's business). */
+  dropTaskSlot(id: number): void {
+    for (const l of this.layers) l.dropNorm(id);
+    const h = this.heads.get(id);
+    h?.weight.dispose();
+    h?.bias?.dispose();
+    this.heads.delete(id);
+    this.slots.delete(id);
+  }
+
+  /** The task's embedding (bottleneck output after its BN), [N, embedDim]. */
+  embed(x: Tensor, task: number): Tensor {
+    const { level, sharing } = this.slot(task);
+    const run = (l: PackableLayer, h: Tensor): Tensor => l.forward(h, task, sharing, this.width(l.spec, level), this.training);
+    return tidy(() => {
+      let h = x;
+      const byName = new Map(this.layers.map((l) => [l.spec.name, l]));
+      if (this.config.arch === 'tiny') {
+        for (const l of this.layers) if (l.spec.kind === 'conv') h = F.maxPool2d(F.relu(run(l, h)), 2);
+      } else {
+        h = F.relu(run(byName.get('stem')!, h));
+        this.config.stages.forEach((_, s) => {
+          for (let b = 0; b < this.config.blocks; b++) {
+            const p = `s${s}b${b}`;
+            const main = run(byName.get(`${p}.conv2`)!, F.relu(run(byName.get(`${p}.conv1`)!, h)));
+            const short = byName.get(`${p}.short`);
+            h = F.relu(main.add(short ? run(short, h) : h));
+          }
+        });
+      }
+      h = F.adaptiveAvgPool2d(h, 1).flatten(1);
+      if (this.config.dropout > 0) h = F.dropout(h, this.config.dropout, this.training);
+      return run(byName.get('embed')!, h);
+    });
+  }
+
+  /** Logits from an embedding. Margin heads apply their margin to the `labels` class when labels are given. */
+  headLogits(emb: Tensor, task: number, labels?: Tensor): Tensor {
+    const { head: spec } = this.slot(task);
+    const head = this.heads.get(task)!;
+    return tidy(() => {
+      if (spec.kind === 'linear') return F.linear(emb, head.weight, head.bias);
+      const kind = spec.kind;
+      const margin = spec.margin ?? (kind === 'arcface' ? 0.5 : 0.35);
+      return F.angularMarginLogits(emb, head.weight, labels, { kind, scale: spec.scale ?? 30, margin });
+    });
+  }
+
+  /** Task logits for a batch. */
+  forward(x: Tensor, task: number, labels?: Tensor): Tensor {
+    return tidy(() => this.headLogits(this.embed(x, task), task, labels));
+  }
+
+  /** Trainable tensors of task k: every layer weight (masked to k's own by the trainer), k's BN and head. */
+  taskParameters(task: number): { masked: { layer: PackableLayer; weight: Tensor }[]; free: Tensor[] } {
+    const free: Tensor[] = [];
+    for (const l of this.layers) {
+      const n = l.norm(task);
+      free.push(n.weight, n.bias);
+    }
+    const h = this.heads.get(task);
+    if (h) free.push(h.weight, ...(h.bias ? [h.bias] : []));
+    return { masked: this.layers.map((layer) => ({ layer, weight: layer.weight })), free };
+  }
+
+  /** Total packable weights (all layers, current width). */
+  totalWeights(): number {
+    return this.layers.reduce((n, l) => n + l.weight.numel, 0);
+  }
+
+  dispose(): void {
+    for (const id of [...this.slots.keys()]) this.dropTaskSlot(id);
+    for (const l of this.layers) l.dispose();
+  }
+}
+
+/** Initial values for new weights: Kaiming-normal (fan-out) for convs as in CPG, Xavier for the bottleneck. */
+export function initWeight(spec: LayerSpec, shape: number[]): Tensor {
+  return spec.kind === 'conv' ? nn.init.kaimingNormal(shape, 'fanOut') : nn.init.xavierUniform(shape);
+}

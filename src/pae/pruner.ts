@@ -1,0 +1,108 @@
+// Gradual pruning (§3): frees a task's smallest weights in steps, retrains after each, keeps the largest ratio meeting the goal.
+import type { EventSink, ProgressSink } from './events.ts';
+import type { PackableNet } from './network.ts';
+import { prunedRatio, releaseToRatio } from './ownership.ts';
+import { Snapshot } from './snapshot.ts';
+import type { TaskData } from './task-data.ts';
+import { trainTask } from './trainer.ts';
+import type { PruneConfig, TrainConfig } from './train-config.ts';
+
+/** Accuracy measured at one pruning ratio. */
+export interface RatioRecord {
+  /** Target ratio of the step (0 = unpruned). */
+  ratio: number;
+  /** Realised free/(free+own) over all layers. */
+  realised: number;
+  accuracy: number;
+}
+
+export interface PruneResult {
+  records: RatioRecord[];
+  chosen: RatioRecord;
+  /** Why this ratio: met the goal, no ratio met it, or no goal given. */
+  reason: string;
+}
+
+/**
+ * The turning point (§8.1, CPG's rule): the largest tested ratio whose accuracy meets the goal; if none
+ * does, the unpruned record. Without a goal, the most accurate record (the TF reference's idxmax).
+ */
+export function chooseRatio(records: RatioRecord[], goal: number | null): { chosen: RatioRecord; reason: string } {
+  const unpruned = records.find((r) => r.ratio === 0);
+  if (!unpruned) throw new Error('paenet: pruning records lack the unpruned (ratio 0) entry');
+  if (goal === null) {
+    const chosen = records.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
+    return { chosen, reason: 'no accuracy goal: kept the most accurate ratio' };
+  }
+  const meeting = records.filter((r) => r.accuracy >= goal);
+  if (meeting.length === 0) {
+    return { chosen: unpruned, reason: `no ratio met the goal ${goal.toFixed(4)} (unpruned ${unpruned.accuracy.toFixed(4)}): kept all weights` };
+  }
+  const chosen = meeting.reduce((a, b) => (b.ratio > a.ratio ? b : a));
+  return { chosen, reason: `largest ratio with accuracy ${chosen.accuracy.toFixed(4)} ≥ goal ${goal.toFixed(4)}` };
+}
+
+/** Sparsity inside a step: s_end + (s_start − s_end)(1 − p)³ (Zhu & Gupta). */
+export function cubicRamp(start: number, end: number, progress: number): number {
+  const p = Math.min(1, Math.max(0, progress));
+  return end + (start - end) * (1 - p) ** 3;
+}
+
+function releaseAll(net: PackableNet, task: number, ratio: number): number {
+  return net.layers.reduce((n, l) => n + releaseToRatio(l, task, ratio), 0);
+}
+
+export interface PruneOptions {
+  events?: EventSink;
+  progress?: ProgressSink;
+}
+
+/**
+ * Runs the pruning ladder for `task` (which must be the newest task) starting from its trained state, then
+ * restores the chosen ratio's state. `unprunedAccuracy` is the validation score of the trained state.
+ */
+export async function gradualPrune(
+  net: PackableNet, task: number, data: TaskData, train: TrainConfig, prune: PruneConfig, goal: number | null, unprunedAccuracy: number, o: PruneOptions = {},
+): Promise<PruneResult> {
+  const records: RatioRecord[] = [{ ratio: 0, realised: prunedRatio(net, task), accuracy: unprunedAccuracy }];
+  const states = new Map<number, Snapshot>([[0, Snapshot.capture(net, [task])]]);
+  let previous = 0;
+  try {
+    for (const ratio of prune.ratios) {
+      const rampIterations = Math.max(1, prune.rampEpochs * data.batchesPerEpoch);
+      const start = previous;
+      // Checkpoints count only once the mask sits at the step's ratio (after the ramp's last epoch).
+      const lastRampEpoch = Math.min(prune.rampEpochs, prune.epochsPerStep) - 1;
+      const result = await trainTask(net, task, data, { ...train, lr: prune.lr, epochs: prune.epochsPerStep, patience: Infinity }, {
+        phase: 'prune',
+        ratio,
+        checkpointFrom: lastRampEpoch,
+        events: o.events,
+        progress: o.progress,
+        onIteration: (it, _epoch, opt) => {
+          if (it % prune.frequency !== 0 || it >= rampIterations) return;
+          if (releaseAll(net, task, cubicRamp(start, ratio, it / rampIterations)) > 0) opt.resetState();
+        },
+        // The ramp's last mask update may fall short of the target; pin it when the ramp ends.
+        onEpochEnd: (epoch, opt) => {
+          if (epoch === lastRampEpoch && releaseAll(net, task, ratio) > 0) opt.resetState();
+        },
+      });
+      const record = { ratio, realised: prunedRatio(net, task), accuracy: result.best };
+      records.push(record);
+      states.set(ratio, Snapshot.capture(net, [task]));
+      o.events?.emit({ type: 'prune-step', task, ...record });
+      previous = ratio;
+      if (goal !== null && result.best < goal && prune.stopBelowGoal) {
+        o.events?.emit({ type: 'decision', task, decision: 'stop-pruning', reason: `accuracy ${result.best.toFixed(4)} < goal ${goal.toFixed(4)} at ratio ${ratio}` });
+        break;
+      }
+    }
+    const { chosen, reason } = chooseRatio(records, goal);
+    states.get(chosen.ratio)!.restore(net);
+    o.events?.emit({ type: 'decision', task, decision: `keep-ratio ${chosen.ratio}`, reason });
+    return { records, chosen, reason };
+  } finally {
+    for (const s of states.values()) s.dispose();
+  }
+}

@@ -1,0 +1,105 @@
+// The PAE strategy for one new task: open free weights, train, expand while below the goal, prune to the goal.
+import type { EventSink, ProgressSink } from './events.ts';
+import { expand } from './expander.ts';
+import type { HeadSpec, PackableNet } from './network.ts';
+import { countOwned, openFree, prunedRatio, zeroFree } from './ownership.ts';
+import type { Sharing } from './packable-layer.ts';
+import { gradualPrune, type RatioRecord } from './pruner.ts';
+import { Snapshot } from './snapshot.ts';
+import type { TaskData } from './task-data.ts';
+import { trainTask, type TrainResult } from './trainer.ts';
+import type { PruneConfig, TrainConfig } from './train-config.ts';
+
+export interface PackOptions {
+  train: TrainConfig;
+  prune: PruneConfig;
+  /** Accuracy the task must reach (the individual network's), or null for none. */
+  goal: number | null;
+  /** @default 'cumulative' */ sharing?: Sharing;
+  /** Expansions allowed for this task. @default 2 */ maxExpansions?: number;
+  /** Model-size ratio of one expansion (width ×√ratio). @default 1.2 */ expandRatio?: number;
+  /** Expand before training when the task would get fewer free weights than this fraction of the backbone. @default 0.01 */
+  minFreeFraction?: number;
+  /** Skip gradual pruning (individual networks, the last task of a run). @default false */
+  skipPruning?: boolean;
+  events?: EventSink;
+  progress?: ProgressSink;
+}
+
+export interface PackResult {
+  task: number;
+  /** Validation score after training, before pruning. */
+  trainedAccuracy: number;
+  /** Validation score at the kept ratio. */
+  accuracy: number;
+  ratio: number;
+  records: RatioRecord[];
+  expansions: number;
+  ownedWeights: number;
+  decisions: string[];
+  train: TrainResult;
+}
+
+/** Next free task id (1-based, in arrival order). */
+export function nextTaskId(net: PackableNet): number {
+  return Math.max(0, ...net.slots.keys()) + 1;
+}
+
+/**
+ * Adds task `id` to the network with the whole PAE cycle. Earlier tasks are never touched: their weights
+ * get zero gradients, their BN and heads are not in the graph, and expansion keeps their width.
+ */
+export async function packTask(net: PackableNet, id: number, head: HeadSpec, data: TaskData, o: PackOptions): Promise<PackResult> {
+  const events = o.events;
+  const decisions: string[] = [];
+  const decide = (decision: string, reason: string): void => {
+    decisions.push(`${decision}: ${reason}`);
+    events?.emit({ type: 'decision', task: id, decision, reason });
+  };
+  const maxExpansions = o.maxExpansions ?? 2;
+  const ratio = o.expandRatio ?? 1.2;
+  let expansions = 0;
+  let train: TrainResult;
+  for (;;) {
+    const before = Snapshot.capture(net, []);
+    try {
+      net.addTaskSlot(id, o.sharing ?? 'cumulative', head);
+      const opened = openFree(net, id);
+      const minFree = Math.ceil((o.minFreeFraction ?? 0.01) * net.totalWeights());
+      if (opened < minFree && expansions < maxExpansions) {
+        decide('expand', `only ${opened} free weights (< ${minFree}) for the new task`);
+      } else {
+        if (opened < minFree) decide('no-room', `only ${opened} free weights and the expansion limit (${maxExpansions}) is reached`);
+        train = await trainTask(net, id, data, o.train, { events, progress: o.progress });
+        const below = o.goal !== null && train.best < o.goal;
+        if (!below || expansions >= maxExpansions) {
+          if (below) decide('goal-missed', `best ${train.best.toFixed(4)} < goal ${o.goal!.toFixed(4)} and the expansion limit (${maxExpansions}) is reached`);
+          break;
+        }
+        decide('expand', `best ${train.best.toFixed(4)} < goal ${o.goal!.toFixed(4)} in the free capacity`);
+      }
+      // Back to the pre-task state, widen, and try again from there.
+      net.dropTaskSlot(id);
+      before.restore(net);
+      const { before: w0, after: w1 } = expand(net, ratio);
+      expansions++;
+      events?.emit({ type: 'expand', task: id, level: net.level, sizeRatio: ratio, weightsBefore: w0, weightsAfter: w1 });
+    } finally {
+      before.dispose();
+    }
+  }
+  let accuracy = train.best;
+  let kept = 0;
+  let records: RatioRecord[] = [{ ratio: 0, realised: prunedRatio(net, id), accuracy }];
+  if (!o.skipPruning) {
+    const pruned = await gradualPrune(net, id, data, o.train, o.prune, o.goal, train.best, { events, progress: o.progress });
+    records = pruned.records;
+    accuracy = pruned.chosen.accuracy;
+    kept = pruned.chosen.ratio;
+    decisions.push(`keep-ratio ${kept}: ${pruned.reason}`);
+  }
+  zeroFree(net);
+  const ownedWeights = net.layers.reduce((n, l) => n + countOwned(l, id), 0);
+  events?.emit({ type: 'task-end', task: id, accuracy, ratio: kept, ownedWeights });
+  return { task: id, trainedAccuracy: train.best, accuracy, ratio: kept, records, expansions, ownedWeights, decisions, train };
+}

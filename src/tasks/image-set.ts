@@ -1,0 +1,89 @@
+// Loads labelled images (a manifest split) or verification pairs into decoded pixel sets for training and evaluation.
+import { decodeMany, loadManifest, loadPairs, type Pairs } from '../data/index.ts';
+
+/** Decoded, labelled images of one split. */
+export interface ImageSet {
+  /** Manifest (or pairs file) the images came from. */
+  source: string;
+  /** Packed uint8 RGB HWC, `size`×`size` each. */
+  pixels: Uint8Array;
+  /** Class index per image (−1 when unlabelled, e.g. pair images). */
+  labels: Int32Array;
+  classNames: string[];
+  size: number;
+  /** Image paths, aligned with `labels`. */
+  paths: string[];
+  /** Rows skipped: empty label, negative label, undecodable image. */
+  skipped: { empty: number; negative: number; badImages: number };
+}
+
+export interface LoadOptions {
+  /** Label column. */
+  label: string;
+  /** Split value(s) to keep (e.g. 'train'). */
+  split?: string | string[];
+  /** Side the images are decoded and resized to. */
+  size: number;
+  /** Reuse another split's class list. */
+  classes?: readonly string[];
+  /** Extra row filters, column → value(s). */
+  where?: Record<string, string | string[]>;
+  /** Keep only the first N selected rows (fast configurations). */
+  limit?: number;
+  onProgress?: (done: number, total: number) => void;
+  /** Called once per image that could not be decoded (it is skipped). */
+  onBadImage?: (path: string, message: string) => void;
+}
+
+/** Reads a manifest split and decodes its images; bad images are skipped and counted, never fatal. */
+export async function loadImageSet(manifest: string, o: LoadOptions): Promise<ImageSet> {
+  const m = loadManifest(manifest, {
+    label: o.label, ...(o.split !== undefined ? { split: o.split } : {}), ...(o.classes ? { classes: o.classes } : {}), ...(o.where ? { where: o.where } : {}),
+  });
+  const samples = o.limit !== undefined ? spread(m.samples, o.limit) : m.samples;
+  const decoded = await decodeMany(samples.map((s) => s.path), o.size, {
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    onError: (_i, path, message) => o.onBadImage?.(path, message),
+  });
+  const kept = Array.from(decoded.kept, (i) => samples[i]!);
+  return {
+    source: manifest, pixels: decoded.pixels, labels: Int32Array.from(kept, (s) => s.label), classNames: m.labels, size: o.size,
+    paths: kept.map((s) => s.path), skipped: { empty: m.skippedEmpty, negative: m.skippedNegative, badImages: decoded.failed.length },
+  };
+}
+
+/** Up to `limit` items spread evenly over the list (keeps every class represented in a fast subset). */
+function spread<T>(items: T[], limit: number): T[] {
+  if (limit >= items.length) return items;
+  const step = items.length / limit;
+  return Array.from({ length: limit }, (_, i) => items[Math.floor(i * step)]!);
+}
+
+/** A pairs file with its images decoded once. */
+export interface PairSet {
+  pairs: Pairs;
+  images: ImageSet;
+  /** Index into `images` of each pair's two images (−1 where the image could not be decoded). */
+  a: Int32Array;
+  b: Int32Array;
+}
+
+/** Reads an LFW-style pairs.txt and decodes every image it names. */
+export async function loadPairSet(pairsPath: string, size: number, onProgress?: (done: number, total: number) => void): Promise<PairSet> {
+  const pairs = loadPairs(pairsPath);
+  const decoded = await decodeMany(pairs.images, size, onProgress ? { onProgress } : {});
+  if (decoded.failed.length > 0) {
+    const f = decoded.failed[0]!;
+    throw new Error(`${pairsPath}: ${decoded.failed.length} pair image(s) could not be decoded (first: ${f.path}: ${f.message})`);
+  }
+  const images: ImageSet = {
+    source: pairsPath, pixels: decoded.pixels, labels: new Int32Array(pairs.images.length).fill(-1), classNames: [], size,
+    paths: pairs.images, skipped: { empty: 0, negative: 0, badImages: 0 },
+  };
+  return { pairs, images, a: Int32Array.from(pairs.pairs, (p) => p.ia), b: Int32Array.from(pairs.pairs, (p) => p.ib) };
+}
+
+/** Number of images in a set. */
+export function imageCount(set: ImageSet): number {
+  return set.labels.length;
+}

@@ -1,0 +1,33 @@
+// Shared test helpers: where the real face data lives, naive manifest counting, temp folders.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository's data folder (a link to the shared face data; never copied into the repo). */
+export const DATA = fileURLToPath(new URL('../../data/', import.meta.url));
+
+/** Skip reason when a data set is absent, for `test(name, { skip: needData('fer2013') }, ...)`. */
+export function needData(set: string): string | false {
+  return existsSync(join(DATA, set, 'manifest.csv')) ? false : `shared data set ${set} not present`;
+}
+
+/** Reads a (quote-free) manifest with a plain split, independent of the code under test. */
+export function naiveRows(set: string): Record<string, string>[] {
+  const lines = readFileSync(join(DATA, set, 'manifest.csv'), 'utf8').split('\n').filter((l) => l !== '');
+  const header = lines[0]!.split(',');
+  return lines.slice(1).map((l) => {
+    const cells = l.split(',');
+    return Object.fromEntries(header.map((h, i) => [h, cells[i] ?? '']));
+  });
+}
+
+/** Runs `fn` with a fresh temp folder, removed afterwards. */
+export async function withTmp<T>(fn: (dir: string) => T | Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'paenet-data-test-'));
+  try {
+    return await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

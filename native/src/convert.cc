@@ -104,7 +104,11 @@ c10::IValue toElement(Napi::Env env, const Napi::Value& v, const c10::TypePtr& t
       return c10::IValue(v.As<Napi::String>().Utf8Value());
     case c10::TypeKind::DeviceObjType:
       if (!v.IsString()) typeError(env, arg, "a device string such as 'cpu' or 'cuda:0'");
-      return c10::IValue(c10::Device(v.As<Napi::String>().Utf8Value()));
+      try {
+        return c10::IValue(c10::Device(v.As<Napi::String>().Utf8Value()));
+      } catch (const c10::Error&) {
+        typeError(env, arg, "a device string such as 'cpu' or 'cuda:0', got '" + v.As<Napi::String>().Utf8Value() + "'");
+      }
     case c10::TypeKind::ListType:
       return toList(env, v, type->castRaw<c10::ListType>()->getElementType(), arg);
     default:

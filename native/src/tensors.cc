@@ -42,7 +42,14 @@ Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
   if (nbytes > 0) std::memcpy(t.data_ptr(), src, nbytes);
   if (info.Length() > 3 && info[3].IsString()) {
     auto device = info[3].As<Napi::String>().Utf8Value();
-    if (device != "cpu") t = t.to(c10::Device(device));
+    if (device != "cpu") {
+      try {
+        t = t.to(c10::Device(device));
+      } catch (const c10::Error& e) {
+        auto msg = e.msg();
+        throw Napi::Error::New(env, "paenet: cannot place a tensor on '" + device + "': " + msg.substr(0, msg.find('\n')));
+      }
+    }
   }
   return Napi::Number::New(env, storeTensor(env, std::move(t)));
 }

@@ -4,8 +4,10 @@ import { dirname, join, resolve } from 'node:path';
 import { inverseFrequencyWeights, paeClassWeights, classCounts } from '../data/index.ts';
 import {
   DEFAULT_PRUNE, DEFAULT_TRAIN, PackableNet, openFree, packTask, nextTaskId, taskRecord, trainTask, validateRatios,
-  type EventSink, type GoalRecord, type PackResult, type PaeModel, type ProgressSink, type PruneConfig, type TaskRecord, type TrainConfig,
+  type EventSink, type GoalRecord, type PackCheckpoint, type PackResult, type PaeModel, type ProgressSink, type PruneConfig, type TaskDescription,
+  type TaskRecord, type TrainConfig,
 } from '../pae/index.ts';
+import type { CheckpointDir } from './checkpoint.ts';
 import { headFor, ImageTaskData, loadImageSet, loadPairSet, metricFor, type ImageSet, type PairSet, type TaskKind } from '../tasks/index.ts';
 import { classificationValidator, evaluateVerificationTask, verificationValidator } from './protocols.ts';
 
@@ -37,6 +39,13 @@ export interface AddTaskSpec {
   where?: Record<string, string>;
 }
 
+/** Resumable runs: where checkpoints go, and whether to continue from them. */
+export interface CheckpointOptions {
+  checkpoints?: CheckpointDir;
+  /** Continue from `checkpoints` (which must hold one for this task). */
+  resume?: boolean;
+}
+
 export interface AddTaskSinks {
   events?: EventSink;
   progress?: ProgressSink;
@@ -45,6 +54,8 @@ export interface AddTaskSinks {
 }
 
 export interface AddTaskResult {
+  /** The model with the new task (on resume: the model rebuilt from the checkpoint, not the one passed in). */
+  model: PaeModel;
   record: TaskRecord;
   result: PackResult;
 }
@@ -67,8 +78,20 @@ export async function individualScore(model: PaeModel, spec: AddTaskSpec, data: 
   }
 }
 
-/** Runs the whole PAE cycle for a new task and appends its record to `model.tasks`. */
-export async function addTask(model: PaeModel, spec: AddTaskSpec, sinks: AddTaskSinks = {}): Promise<AddTaskResult> {
+/**
+ * Runs the whole PAE cycle for a new task and appends its record to the model's tasks. With checkpoints, the
+ * state after training and after every pruning step is saved; with `resume`, the cycle continues from there
+ * (the checkpoint's model replaces `model`, which is then left untouched).
+ */
+export async function addTask(model: PaeModel, spec: AddTaskSpec, sinks: AddTaskSinks = {}, ck: CheckpointOptions = {}): Promise<AddTaskResult> {
+  let resumed: ReturnType<CheckpointDir['load']> | undefined;
+  if (ck.resume) {
+    if (!ck.checkpoints?.exists()) throw new Error(`${ck.checkpoints?.dir ?? 'checkpoint'}: nothing to resume (no checkpoint for task '${spec.name}')`);
+    resumed = ck.checkpoints.load();
+    if (resumed.state.taskName !== spec.name) throw new Error(`${ck.checkpoints.dir}: checkpoint is for task '${resumed.state.taskName}', not '${spec.name}'`);
+    model = resumed.model;
+    sinks.note?.(`resuming '${spec.name}' from ${ck.checkpoints.dir} (stage ${resumed.state.stage}, ${resumed.state.records?.length ?? 0} pruning records)`);
+  }
   if (model.tasks.some((t) => t.name === spec.name)) throw new Error(`paenet: the model already has a task named '${spec.name}'`);
   if (!existsSync(spec.data)) throw new Error(`${spec.data}: data manifest not found`);
   const size = model.config.inputSize;
@@ -111,36 +134,48 @@ export async function addTask(model: PaeModel, spec: AddTaskSpec, sinks: AddTask
   validateRatios(pruneCfg.ratios);
   try {
     let goal: GoalRecord;
-    if (spec.goal === 'auto') {
+    if (resumed) goal = resumed.state.goal;
+    else if (spec.goal === 'auto') {
       const individual = await individualScore(model, spec, data, classes, trainCfg, sinks);
       const margin = spec.goalMargin ?? 0;
       goal = { value: individual - margin, source: 'individual', individual, margin };
       sinks.note?.(`goal: individual network ${individual.toFixed(4)} − margin ${margin} = ${(individual - margin).toFixed(4)}`);
     } else if (spec.goal === 'none') goal = { value: null, source: 'none' };
     else goal = { value: spec.goal, source: 'number' };
-    const id = nextTaskId(model.net);
-    const head = headFor(spec.kind, classes, spec.identityHead);
-    sinks.events?.emit({ type: 'task-start', task: id, name: spec.name, goal: goal.value });
-    const result = await packTask(model.net, id, head, data, {
-      train: trainCfg, prune: pruneCfg, goal: goal.value, maxExpansions: spec.maxExpansions ?? 2, expandRatio: spec.expandRatio ?? 1.2,
-      skipPruning: spec.skipPruning ?? false, ...(sinks.events ? { events: sinks.events } : {}), ...(sinks.progress ? { progress: sinks.progress } : {}),
-    });
-    const extra: Record<string, unknown> = { inputSize: size, normalisation: { mean: 127.5, scale: 128 } };
-    if (pairSet) {
-      const report = evaluateVerificationTask(model.net, id, pairSet);
-      extra.threshold = report.threshold;
-      extra.verification = { accuracy: report.value, std: report.std, auc: report.auc, pairs: pairsFile };
-    }
-    const record = taskRecord(model, {
+    const id = resumed ? resumed.state.taskId : nextTaskId(model.net);
+    const head = resumed ? resumed.head : headFor(spec.kind, classes, spec.identityHead);
+    const describe = (): TaskDescription => ({
       name: spec.name, kind: spec.kind, labels: spec.kind === 'classify' ? train.classNames : [], head, goal, metricName: metricFor(spec.kind),
       data: {
         manifest: spec.data, label, trainSplit: spec.trainSplit ?? 'train', valSplit: spec.kind === 'classify' ? spec.valSplit ?? 'val' : undefined,
         pairs: pairsFile, trainImages: train.labels.length, valImages: val?.labels.length, classCounts: counts, skipped: train.skipped,
       },
-      extra,
-    }, result);
+      extra: { inputSize: size, normalisation: { mean: 127.5, scale: 128 } },
+    });
+    const checkpoint = (c: PackCheckpoint): void => {
+      const provisional = taskRecord(model, describe(), {
+        task: id, trainedAccuracy: c.trainedAccuracy, accuracy: c.trainedAccuracy, ratio: c.pruning?.candidateRatio ?? 0,
+        records: c.pruning?.records ?? [], expansions: c.expansions, ownedWeights: 0, decisions: c.decisions,
+        train: { best: c.trainedAccuracy, bestEpoch: -1, epochsRun: 0, history: [] },
+      });
+      ck.checkpoints!.save(model, provisional, goal, c);
+    };
+    sinks.events?.emit({ type: 'task-start', task: id, name: spec.name, goal: goal.value });
+    const result = await packTask(model.net, id, head, data, {
+      train: trainCfg, prune: pruneCfg, goal: goal.value, maxExpansions: spec.maxExpansions ?? 2, expandRatio: spec.expandRatio ?? 1.2,
+      skipPruning: spec.skipPruning ?? false, ...(sinks.events ? { events: sinks.events } : {}), ...(sinks.progress ? { progress: sinks.progress } : {}),
+      ...(ck.checkpoints ? { onCheckpoint: checkpoint } : {}), ...(resumed ? { resume: resumed.resume } : {}),
+    });
+    const description = describe();
+    const extra = description.extra!;
+    if (pairSet) {
+      const report = evaluateVerificationTask(model.net, id, pairSet);
+      extra.threshold = report.threshold;
+      extra.verification = { accuracy: report.value, std: report.std, auc: report.auc, pairs: pairsFile };
+    }
+    const record = taskRecord(model, description, result);
     model.tasks.push(record);
-    return { record, result };
+    return { model, record, result };
   } finally {
     data.close();
   }

@@ -41,6 +41,8 @@ export interface TaskRecord {
   data: Record<string, unknown>;
   /** Kind-specific settings needed at inference (input size, normalisation, verification threshold …). */
   extra: Record<string, unknown>;
+  /** Set only in add-task checkpoints: the task is still being packed. */
+  status?: 'in-progress';
 }
 
 export interface Provenance {

@@ -52,23 +52,47 @@ function releaseAll(net: PackableNet, task: number, ratio: number): number {
   return net.layers.reduce((n, l) => n + releaseToRatio(l, task, ratio), 0);
 }
 
+/** Where a pruning ladder stands: enough to checkpoint it and to resume it after a crash. */
+export interface PruneProgress {
+  records: RatioRecord[];
+  /** Ratio of the state the choice rule would keep now. */
+  candidateRatio: number;
+  /** The candidate's state (all layers, the task's BN and head). */
+  candidate: Snapshot;
+  /** True when this step made its state the new candidate. */
+  candidateChanged: boolean;
+}
+
 export interface PruneOptions {
   events?: EventSink;
   progress?: ProgressSink;
+  /** Called after every step with the ladder's state (the CLI writes checkpoints here). */
+  onStep?: (p: PruneProgress) => void;
+  /** Continue a ladder: the records so far and the candidate's state (the network holds the last step's state). */
+  resume?: { records: RatioRecord[]; candidateRatio: number; candidate: Snapshot };
+}
+
+/** Whether `r` replaces `current` as the state to keep (the incremental form of `chooseRatio`). */
+function better(r: RatioRecord, current: RatioRecord, goal: number | null): boolean {
+  if (goal === null) return r.accuracy > current.accuracy;
+  return r.accuracy >= goal && r.ratio > current.ratio;
 }
 
 /**
  * Runs the pruning ladder for `task` (which must be the newest task) starting from its trained state, then
- * restores the chosen ratio's state. `unprunedAccuracy` is the validation score of the trained state.
+ * restores the chosen ratio's state. `unprunedAccuracy` is the validation score of the trained state. Only
+ * two states are held: the current one and the candidate the choice rule would keep so far.
  */
 export async function gradualPrune(
   net: PackableNet, task: number, data: TaskData, train: TrainConfig, prune: PruneConfig, goal: number | null, unprunedAccuracy: number, o: PruneOptions = {},
 ): Promise<PruneResult> {
-  const records: RatioRecord[] = [{ ratio: 0, realised: prunedRatio(net, task), accuracy: unprunedAccuracy }];
-  const states = new Map<number, Snapshot>([[0, Snapshot.capture(net, [task])]]);
-  let previous = 0;
+  const records: RatioRecord[] = o.resume ? [...o.resume.records] : [{ ratio: 0, realised: prunedRatio(net, task), accuracy: unprunedAccuracy }];
+  let candidate = o.resume?.candidate ?? Snapshot.capture(net, [task]);
+  let candidateRecord = records.find((r) => r.ratio === (o.resume?.candidateRatio ?? 0))!;
+  let previous = records.at(-1)!.ratio;
+  const stoppedEarly = goal !== null && prune.stopBelowGoal && records.length > 1 && records.at(-1)!.accuracy < goal;
   try {
-    for (const ratio of prune.ratios) {
+    for (const ratio of stoppedEarly ? [] : prune.ratios.filter((r) => r > previous)) {
       const rampIterations = Math.max(1, prune.rampEpochs * data.batchesPerEpoch);
       const start = previous;
       // Checkpoints count only once the mask sits at the step's ratio (after the ramp's last epoch).
@@ -77,8 +101,8 @@ export async function gradualPrune(
         phase: 'prune',
         ratio,
         checkpointFrom: lastRampEpoch,
-        events: o.events,
-        progress: o.progress,
+        ...(o.events ? { events: o.events } : {}),
+        ...(o.progress ? { progress: o.progress } : {}),
         onIteration: (it, _epoch, opt) => {
           if (it % prune.frequency !== 0 || it >= rampIterations) return;
           if (releaseAll(net, task, cubicRamp(start, ratio, it / rampIterations)) > 0) opt.resetState();
@@ -90,8 +114,14 @@ export async function gradualPrune(
       });
       const record = { ratio, realised: prunedRatio(net, task), accuracy: result.best };
       records.push(record);
-      states.set(ratio, Snapshot.capture(net, [task]));
       o.events?.emit({ type: 'prune-step', task, ...record });
+      const changed = better(record, candidateRecord, goal);
+      if (changed) {
+        candidate.dispose();
+        candidate = Snapshot.capture(net, [task]);
+        candidateRecord = record;
+      }
+      o.onStep?.({ records, candidateRatio: candidateRecord.ratio, candidate, candidateChanged: changed });
       previous = ratio;
       if (goal !== null && result.best < goal && prune.stopBelowGoal) {
         o.events?.emit({ type: 'decision', task, decision: 'stop-pruning', reason: `accuracy ${result.best.toFixed(4)} < goal ${goal.toFixed(4)} at ratio ${ratio}` });
@@ -99,10 +129,11 @@ export async function gradualPrune(
       }
     }
     const { chosen, reason } = chooseRatio(records, goal);
-    states.get(chosen.ratio)!.restore(net);
+    if (chosen.ratio !== candidateRecord.ratio) throw new Error(`paenet: internal error: candidate ratio ${candidateRecord.ratio} != chosen ${chosen.ratio}`);
+    candidate.restore(net);
     o.events?.emit({ type: 'decision', task, decision: `keep-ratio ${chosen.ratio}`, reason });
     return { records, chosen, reason };
   } finally {
-    for (const s of states.values()) s.dispose();
+    candidate.dispose();
   }
 }

@@ -1,44 +1,64 @@
-// Snapshots of network state (best-epoch checkpoints, pre-task state) kept in memory as tensor copies.
+// Snapshots of network state (best-epoch checkpoints, pre-task state, pruning candidates) as tensor copies by name.
 import { keep, noGrad, type Tensor } from '../engine/index.ts';
 import type { PackableNet } from './network.ts';
 
+/**
+ * The tensors a snapshot covers, by stable name: every layer's weights and owners, plus BN and head of `tasks`
+ * (all tasks when omitted). Names resolve against whichever network a snapshot is restored into.
+ */
+export function stateTensors(net: PackableNet, tasks?: number[]): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  const ids = tasks ?? [...net.slots.keys()];
+  for (const l of net.layers) {
+    out.set(`${l.spec.name}.weight`, l.weight);
+    out.set(`${l.spec.name}.owner`, l.owner);
+    for (const t of ids) {
+      const n = l.norms.get(t);
+      if (!n) continue;
+      for (const k of ['weight', 'bias', 'runningMean', 'runningVar'] as const) out.set(`${l.spec.name}.bn${t}.${k}`, n[k]);
+    }
+  }
+  for (const t of ids) {
+    const h = net.heads.get(t);
+    if (!h) continue;
+    out.set(`head${t}.weight`, h.weight);
+    if (h.bias) out.set(`head${t}.bias`, h.bias);
+  }
+  return out;
+}
+
 /** Copies of named tensors; restore() writes them back in place. */
 export class Snapshot {
-  private constructor(private readonly copies: Map<string, Tensor>, private readonly targets: Map<string, () => Tensor>) {}
+  private constructor(private readonly copies: Map<string, Tensor>, private readonly tasks: number[] | undefined) {}
 
-  /**
-   * Captures every layer's weights and owners, plus BN and head of `tasks` (default: all tasks).
-   * Shapes must still match at restore time (restore before expanding, not after).
-   */
+  /** Captures the network's state (see `stateTensors`). Restore before expanding, not after: shapes must match. */
   static capture(net: PackableNet, tasks?: number[]): Snapshot {
-    const targets = new Map<string, () => Tensor>();
-    for (const l of net.layers) {
-      targets.set(`${l.spec.name}.weight`, () => l.weight);
-      targets.set(`${l.spec.name}.owner`, () => l.owner);
-      for (const t of tasks ?? [...net.slots.keys()]) {
-        if (!l.norms.has(t)) continue;
-        for (const k of ['weight', 'bias', 'runningMean', 'runningVar'] as const) targets.set(`${l.spec.name}.bn${t}.${k}`, () => l.norm(t)[k]);
-      }
-    }
-    for (const t of tasks ?? [...net.slots.keys()]) {
-      const h = net.heads.get(t);
-      if (!h) continue;
-      targets.set(`head${t}.weight`, () => net.heads.get(t)!.weight);
-      if (h.bias) targets.set(`head${t}.bias`, () => net.heads.get(t)!.bias!);
-    }
     const copies = new Map<string, Tensor>();
     noGrad(() => {
-      for (const [k, get] of targets) copies.set(k, keep(get().detach().clone()));
+      for (const [k, t] of stateTensors(net, tasks)) copies.set(k, keep(t.detach().clone()));
     });
-    return new Snapshot(copies, targets);
+    return new Snapshot(copies, tasks);
   }
 
-  /** Writes the captured values back; owner changes invalidate cached masks. */
+  /** A snapshot from tensors read back from disk (takes ownership of them). */
+  static fromTensors(tensors: Map<string, Tensor>, tasks?: number[]): Snapshot {
+    for (const t of tensors.values()) keep(t);
+    return new Snapshot(tensors, tasks);
+  }
+
+  /** The captured copies by name (for writing to disk; still owned by the snapshot). */
+  tensors(): ReadonlyMap<string, Tensor> {
+    return this.copies;
+  }
+
+  /** Writes the captured values into `net` (the same network, or one rebuilt from a file); masks are invalidated. */
   restore(net: PackableNet): void {
+    const targets = stateTensors(net, this.tasks);
+    if (targets.size !== this.copies.size) throw new Error(`paenet: snapshot holds ${this.copies.size} tensors, the network has ${targets.size}`);
     noGrad(() => {
-      for (const [k, get] of this.targets) {
-        const dst = get();
-        const src = this.copies.get(k)!;
+      for (const [k, dst] of targets) {
+        const src = this.copies.get(k);
+        if (!src) throw new Error(`paenet: snapshot lacks ${k}`);
         if (dst.shape.join() !== src.shape.join()) throw new Error(`paenet: snapshot of ${k} has shape [${src.shape}], network has [${dst.shape}]`);
         dst.copy_(src);
       }

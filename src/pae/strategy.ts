@@ -4,7 +4,7 @@ import { expand } from './expander.ts';
 import type { HeadSpec, PackableNet } from './network.ts';
 import { countOwned, openFree, prunedRatio, zeroFree } from './ownership.ts';
 import type { Sharing } from './packable-layer.ts';
-import { gradualPrune, type RatioRecord } from './pruner.ts';
+import { gradualPrune, type PruneProgress, type RatioRecord } from './pruner.ts';
 import { Snapshot } from './snapshot.ts';
 import type { TaskData } from './task-data.ts';
 import { trainTask, type TrainResult } from './trainer.ts';
@@ -24,6 +24,27 @@ export interface PackOptions {
   skipPruning?: boolean;
   events?: EventSink;
   progress?: ProgressSink;
+  /** Called at every resumable point: after training, and after each pruning step. */
+  onCheckpoint?: (c: PackCheckpoint) => void;
+  /** Continue an interrupted cycle: the network already holds the task, trained (and maybe partly pruned). */
+  resume?: PackResume;
+}
+
+/** A resumable point of the cycle. */
+export interface PackCheckpoint {
+  stage: 'trained' | 'pruning';
+  trainedAccuracy: number;
+  expansions: number;
+  decisions: string[];
+  pruning?: PruneProgress;
+}
+
+/** What a resumed cycle needs (from the last checkpoint). */
+export interface PackResume {
+  trainedAccuracy: number;
+  expansions: number;
+  decisions: string[];
+  pruning?: { records: RatioRecord[]; candidateRatio: number; candidate: Snapshot };
 }
 
 export interface PackResult {
@@ -58,9 +79,10 @@ export async function packTask(net: PackableNet, id: number, head: HeadSpec, dat
   };
   const maxExpansions = o.maxExpansions ?? 2;
   const ratio = o.expandRatio ?? 1.2;
-  let expansions = 0;
-  let train: TrainResult;
-  for (;;) {
+  let expansions = o.resume?.expansions ?? 0;
+  let train: TrainResult = { best: o.resume?.trainedAccuracy ?? NaN, bestEpoch: -1, epochsRun: 0, history: [] };
+  if (o.resume) decisions.push(...o.resume.decisions);
+  while (!o.resume) {
     const before = Snapshot.capture(net, []);
     try {
       net.addTaskSlot(id, o.sharing ?? 'cumulative', head);
@@ -88,11 +110,17 @@ export async function packTask(net: PackableNet, id: number, head: HeadSpec, dat
       before.dispose();
     }
   }
+  if (!o.resume) o.onCheckpoint?.({ stage: 'trained', trainedAccuracy: train.best, expansions, decisions: [...decisions] });
   let accuracy = train.best;
   let kept = 0;
   let records: RatioRecord[] = [{ ratio: 0, realised: prunedRatio(net, id), accuracy }];
   if (!o.skipPruning) {
-    const pruned = await gradualPrune(net, id, data, o.train, o.prune, o.goal, train.best, { events, progress: o.progress });
+    const pruned = await gradualPrune(net, id, data, o.train, o.prune, o.goal, train.best, {
+      ...(events ? { events } : {}),
+      ...(o.progress ? { progress: o.progress } : {}),
+      ...(o.resume?.pruning ? { resume: o.resume.pruning } : {}),
+      onStep: (pruning) => o.onCheckpoint?.({ stage: 'pruning', trainedAccuracy: train.best, expansions, decisions: [...decisions], pruning }),
+    });
     records = pruned.records;
     accuracy = pruned.chosen.accuracy;
     kept = pruned.chosen.ratio;

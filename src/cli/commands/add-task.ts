@@ -2,6 +2,7 @@
 import { join, dirname, basename } from 'node:path';
 import type { Command } from 'commander';
 import { addTask, type AddTaskSpec } from '../../eval/add-task.ts';
+import { CheckpointDir } from '../../eval/checkpoint.ts';
 import { JsonlEventLog, computeLedger, saveModel, validateRatios, type PaeEvent } from '../../pae/index.ts';
 import { parseKind } from '../../tasks/index.ts';
 import { mib, pct, printJson } from '../format.ts';
@@ -30,6 +31,8 @@ interface Options {
   seed: string;
   json?: boolean;
   quiet?: boolean;
+  resume?: boolean;
+  checkpointDir?: string;
 }
 
 const num = (flag: string, v: string): number => {
@@ -91,17 +94,29 @@ export function registerAddTask(program: Command): void {
     .option('--limit-val <n>', 'use at most n validation images (fast runs)')
     .option('--log <file>', 'JSONL event log (default: MODEL.<name>.events.jsonl)')
     .option('--seed <n>', 'data order and augmentation seed', '0')
+    .option('--resume', 'continue an interrupted add-task from its checkpoint')
+    .option('--checkpoint-dir <dir>', 'checkpoint folder (default: MODEL.<name>.ckpt beside the model)')
     .option('--quiet', 'no progress bars')
     .option('--json', 'machine-readable summary on stdout')
     .action(async (file: string, o: Options) => {
       const spec = specFromOptions(o);
-      const model = openModel(file);
+      const checkpoints = new CheckpointDir(o.checkpointDir ?? join(dirname(file), `${basename(file, '.pae')}.${o.name}.ckpt`));
+      if (checkpoints.exists() && !o.resume) {
+        throw new Error(`${checkpoints.dir}: an interrupted add-task of '${o.name}' left a checkpoint: add --resume to continue it, or delete the folder to start over`);
+      }
+      let model = openModel(file);
       try {
         const logPath = o.log ?? join(dirname(file), `${basename(file, '.pae')}.${o.name}.events.jsonl`);
         const say = (line: string): void => void (o.json || o.quiet ? undefined : process.stderr.write(`${line}\n`));
         const events = new JsonlEventLog(logPath, { emit: (e) => { const d = describe(e); if (d) say(d); } });
-        const { record } = await addTask(model, spec, { events, progress: terminalProgress(!o.quiet && !o.json), note: say });
+        const done = await addTask(model, spec, { events, progress: terminalProgress(!o.quiet && !o.json), note: say }, { checkpoints, resume: o.resume ?? false });
+        if (done.model !== model) {
+          model.dispose();
+          model = done.model;
+        }
+        const { record } = done;
         saveModel(model, file);
+        checkpoints.clear();
         const ledger = computeLedger(model);
         const own = ledger.tasks.find((t) => t.id === record.id)!;
         if (o.json) printJson({ model: file, task: record, module: own, ledger: { fileTensorBytes: ledger.fileTensorBytes, individualBytes: ledger.individualBytes }, log: logPath });

@@ -14,9 +14,8 @@ const allowed = {
   pae: ['engine', 'io'],
   tasks: ['pae', 'engine', 'data', 'io'],
   eval: ['tasks', 'pae', 'engine', 'data', 'io'],
-  experiments: ['eval', 'tasks', 'pae', 'engine', 'data', 'io'],
   serve: ['eval', 'tasks', 'pae', 'engine', 'data', 'io'],
-  cli: ['experiments', 'serve', 'eval', 'tasks', 'pae', 'engine', 'data', 'io'],
+  cli: ['serve', 'eval', 'tasks', 'pae', 'engine', 'data', 'io'],
 };
 const MAX_LINES = 600;
 const problems = [];

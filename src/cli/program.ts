@@ -1,7 +1,10 @@
 // The paenet program: every subcommand, and the error contract (one line on stderr, exit code).
+import { availableParallelism } from 'node:os';
 import { Command, CommanderError } from 'commander';
+import { setNumThreads } from '../engine/index.ts';
 import { registerAddTask } from './commands/add-task.ts';
 import { registerEval } from './commands/eval.ts';
+import { registerExperiment } from './commands/experiment.ts';
 import { registerInfo } from './commands/info.ts';
 import { registerInit } from './commands/init.ts';
 import { registerPredict } from './commands/predict.ts';
@@ -12,12 +15,20 @@ export function buildProgram(): Command {
   const program = new Command('paenet')
     .description('pack face verification, age, gender, expression and your own tasks into one compact network (PAE)')
     .version(PAENET_VERSION)
-    .showHelpAfterError();
+    .option('--threads <n>', 'libtorch threads (default: PAENET_THREADS or every CPU)')
+    .showHelpAfterError()
+    .hook('preAction', (cmd) => {
+      const raw = (cmd.opts() as { threads?: string }).threads ?? process.env.PAENET_THREADS;
+      const n = raw === undefined ? availableParallelism() : Number(raw);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`paenet: --threads must be a positive integer, got '${raw}'`);
+      setNumThreads(n);
+    });
   registerInit(program);
   registerAddTask(program);
   registerInfo(program);
   registerEval(program);
   registerPredict(program);
+  registerExperiment(program);
   return program;
 }
 

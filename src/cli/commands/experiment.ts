@@ -1,0 +1,47 @@
+// paenet experiment CONFIG: a task sequence packed with PAE vs individual networks, with a markdown report.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { runExperiment, validateExperiment } from '../../eval/experiment.ts';
+import { experimentMarkdown } from '../../eval/report.ts';
+import { JsonlEventLog } from '../../pae/index.ts';
+import { printJson } from '../format.ts';
+import { provenance } from '../model-io.ts';
+import { terminalProgress } from '../progress.ts';
+
+function commit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function registerExperiment(program: Command): void {
+  program
+    .command('experiment')
+    .description('run a task sequence (experiments/*.json): PAE packing vs individual networks, report in its output folder')
+    .argument('<config>', 'experiment JSON')
+    .option('--quiet', 'no progress bars')
+    .option('--json', 'machine-readable results on stdout')
+    .action(async (file: string, o: { quiet?: boolean; json?: boolean }) => {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (e) {
+        throw new Error(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such experiment file' : `not valid JSON (${(e as Error).message})`}`);
+      }
+      const cfg = validateExperiment(raw, file);
+      mkdirSync(cfg.output, { recursive: true });
+      const say = (line: string): void => void (o.json ? undefined : process.stderr.write(`${line}\n`));
+      const events = new JsonlEventLog(join(cfg.output, 'events.jsonl'));
+      const result = await runExperiment(cfg, provenance(), { events, progress: terminalProgress(!o.quiet && !o.json), note: say });
+      const md = experimentMarkdown(result, { commit: commit(), machine: `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}`, date: new Date().toISOString() });
+      writeFileSync(join(cfg.output, 'report.md'), md);
+      writeFileSync(join(cfg.output, 'results.json'), JSON.stringify(result, null, 2));
+      if (o.json) printJson(result);
+      else console.log(`${md}\nwritten: ${join(cfg.output, 'report.md')}, ${join(cfg.output, 'results.json')}, ${join(cfg.output, 'model.pae')}`);
+    });
+}

@@ -52,6 +52,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // Multi-MB tensor buffers go to mmap, so freed memory returns to the OS instead of fragmenting
   // the brk heap (measured: RSS otherwise grows ~8 MB/step with correct disposal; engine-notes §1.4).
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  paenet::registerAllocator(env, exports);
   paenet::registerOps(env, exports);
   paenet::registerTensors(env, exports);
   exports.Set("setNumThreads", Napi::Function::New(env, paenet::SetNumThreads));

@@ -38,6 +38,8 @@ export interface NativeAddon {
   isGradEnabled(): boolean;
   cudaDeviceCount(): number;
   buildInfo(): { torchVersion: string; config: string; parallel: string };
+  emptyCache(): void;
+  cacheStats(): { cachedBytes: number; hits: number };
 }
 
 function load(): NativeAddon {

@@ -55,3 +55,16 @@ export function cudaAvailable(): boolean {
 export function engineInfo(): { torchVersion: string; threads: number; devices: string[] } {
   return { torchVersion: native.buildInfo().torchVersion, threads: getNumThreads(), devices: availableDevices() };
 }
+
+/**
+ * Frees the large CPU buffers the addon caches for reuse (freed tensors' memory is kept, up to
+ * PAENET_CPU_CACHE_MB, default 512, so same-shaped training steps do not page-fault fresh memory).
+ */
+export function emptyCache(): void {
+  native.emptyCache();
+}
+
+/** Bytes held in the addon's CPU buffer cache, and how many allocations it served. */
+export function cacheStats(): { cachedBytes: number; hits: number } {
+  return native.cacheStats();
+}

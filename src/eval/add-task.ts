@@ -35,6 +35,8 @@ export interface AddTaskSpec {
   classWeights?: 'none' | 'pae' | 'inverse';
   /** Head of identity tasks. @default 'cosface' */ identityHead?: 'cosface' | 'arcface' | 'linear';
   /** @default false */ skipPruning?: boolean;
+  /** Earlier weights the task computes with: all tasks' (default) or task 1's only (the paper's share_only_task_1). */
+  sharing?: 'cumulative' | 'task1';
   /** Extra row filters on the manifest (column → value). */
   where?: Record<string, string>;
 }
@@ -163,7 +165,7 @@ export async function addTask(model: PaeModel, spec: AddTaskSpec, sinks: AddTask
     sinks.events?.emit({ type: 'task-start', task: id, name: spec.name, goal: goal.value });
     const result = await packTask(model.net, id, head, data, {
       train: trainCfg, prune: pruneCfg, goal: goal.value, maxExpansions: spec.maxExpansions ?? 2, expandRatio: spec.expandRatio ?? 1.2,
-      skipPruning: spec.skipPruning ?? false, ...(sinks.events ? { events: sinks.events } : {}), ...(sinks.progress ? { progress: sinks.progress } : {}),
+      skipPruning: spec.skipPruning ?? false, sharing: spec.sharing ?? 'cumulative', ...(sinks.events ? { events: sinks.events } : {}), ...(sinks.progress ? { progress: sinks.progress } : {}),
       ...(ck.checkpoints ? { onCheckpoint: checkpoint } : {}), ...(resumed ? { resume: resumed.resume } : {}),
     });
     const description = describe();

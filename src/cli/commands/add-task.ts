@@ -33,6 +33,7 @@ interface Options {
   quiet?: boolean;
   resume?: boolean;
   checkpointDir?: string;
+  sharing: string;
 }
 
 const num = (flag: string, v: string): number => {
@@ -46,6 +47,7 @@ export function specFromOptions(o: Options): AddTaskSpec {
   if (typeof goal === 'number' && !(goal >= 0 && goal <= 1)) throw new Error(`paenet: --goal must be auto, none or an accuracy in [0, 1], got ${o.goal}`);
   if (!['none', 'pae', 'inverse'].includes(o.classWeights)) throw new Error(`paenet: --class-weights must be none, pae or inverse`);
   if (!['cosface', 'arcface', 'linear'].includes(o.head)) throw new Error(`paenet: --head must be cosface, arcface or linear`);
+  if (!['cumulative', 'task1'].includes(o.sharing)) throw new Error(`paenet: --sharing must be cumulative or task1`);
   return {
     name: o.name, kind: parseKind(o.kind), data: o.data, ...(o.label ? { label: o.label } : {}), ...(o.pairs ? { pairs: o.pairs } : {}),
     goal, goalMargin: num('--goal-margin', o.goalMargin),
@@ -56,6 +58,7 @@ export function specFromOptions(o: Options): AddTaskSpec {
     },
     maxExpansions: num('--max-expansions', o.maxExpansions), batchSize: num('--batch-size', o.batchSize), seed: num('--seed', o.seed),
     classWeights: o.classWeights as AddTaskSpec['classWeights'], identityHead: o.head as AddTaskSpec['identityHead'],
+    sharing: o.sharing as 'cumulative' | 'task1',
     limit: { ...(o.limitTrain ? { train: num('--limit-train', o.limitTrain) } : {}), ...(o.limitVal ? { val: num('--limit-val', o.limitVal) } : {}) },
   };
 }
@@ -90,6 +93,7 @@ export function registerAddTask(program: Command): void {
     .option('--max-expansions <n>', 'expansions allowed for this task', '2')
     .option('--class-weights <mode>', 'none | pae ((N−n_c)/n_c) | inverse', 'none')
     .option('--head <kind>', 'identity head: cosface | arcface | linear', 'cosface')
+    .option('--sharing <mode>', 'earlier weights the task uses: cumulative (all tasks) | task1 (task 1 + its own)', 'cumulative')
     .option('--limit-train <n>', 'use at most n training images (fast runs)')
     .option('--limit-val <n>', 'use at most n validation images (fast runs)')
     .option('--log <file>', 'JSONL event log (default: MODEL.<name>.events.jsonl)')

@@ -1,0 +1,115 @@
+// Benchmark dispatcher: `npm run bench -- <name> [--json] [--threads N] [--steps N] [--memory-steps N] ...`.
+// Each benchmark is a module in bench/ exporting `run(options, log)`, which returns a flat result object; the
+// dispatcher prints that object as the last line of stdout (with --json: the only line; progress goes to stderr).
+import { parseArgs } from 'node:util';
+
+/** Command-line options shared by every benchmark (a benchmark ignores the ones it does not use). */
+export interface BenchOptions {
+  json: boolean;
+  /** Intra-op threads; undefined = libtorch's default (what Python torch uses too). */
+  threads: number | undefined;
+  /** Timed steps per measurement; undefined = the benchmark's default. */
+  steps: number | undefined;
+  /** Warm-up steps excluded from timing; undefined = the benchmark's default. */
+  warmup: number | undefined;
+  /** Batch size; undefined = the benchmark's default. */
+  batch: number | undefined;
+  /** Training steps of the memory (leak) check. */
+  memorySteps: number;
+  /** Batch size of the memory check; undefined = the benchmark's default. */
+  memoryBatch: number | undefined;
+  /** Channels-last (NHWC) activations and conv weights, in paenet and torch alike. */
+  channelsLast: boolean;
+  /** Skip the Python PyTorch comparison. */
+  noTorch: boolean;
+}
+
+export type Log = (line: string) => void;
+export type BenchResult = Record<string, number | string | boolean | null>;
+export type Benchmark = (options: BenchOptions, log: Log) => Promise<BenchResult> | BenchResult;
+
+/** Known benchmarks, loaded on demand so one benchmark's imports do not slow another. Add new ones here. */
+const BENCHMARKS: Record<string, { describe: string; load: () => Promise<Benchmark> }> = {
+  engine: {
+    describe: 'reference conv net: paenet vs Python PyTorch training/inference img/s, RSS and tensor-leak check',
+    load: async () => (await import('./engine.ts')).run,
+  },
+};
+
+const USAGE = `usage: npm run bench -- <benchmark> [options]
+
+benchmarks:
+${Object.entries(BENCHMARKS).map(([n, b]) => `  ${n.padEnd(10)} ${b.describe}`).join('\n')}
+
+options:
+  --json              print only the result JSON on stdout (progress on stderr)
+  --threads N         intra-op threads (default: libtorch's default)
+  --steps N           timed steps per measurement (default: the benchmark's)
+  --warmup N          warm-up steps excluded from timing (default: the benchmark's)
+  --batch N           batch size (default: the benchmark's)
+  --memory-steps N    training steps of the memory check (default 1000; 0 skips it)
+  --memory-batch N    batch size of the memory check (default: the benchmark's)
+  --channels-last     NHWC activations and conv weights (paenet and torch alike)
+  --no-torch          skip the Python PyTorch comparison
+`;
+
+function positiveInt(name: string, v: string | undefined, allowZero = false): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new Error(`--${name} needs a ${allowZero ? 'non-negative' : 'positive'} integer, got '${v}'`);
+  return n;
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      threads: { type: 'string' },
+      steps: { type: 'string' },
+      warmup: { type: 'string' },
+      batch: { type: 'string' },
+      'memory-steps': { type: 'string' },
+      'memory-batch': { type: 'string' },
+      'channels-last': { type: 'boolean', default: false },
+      'no-torch': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const name = positionals[0];
+  if (values.help || name === undefined) {
+    process.stdout.write(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const bench = BENCHMARKS[name];
+  if (!bench) {
+    process.stderr.write(`unknown benchmark '${name}'\n\n${USAGE}`);
+    return 2;
+  }
+  const options: BenchOptions = {
+    json: values.json,
+    threads: positiveInt('threads', values.threads),
+    steps: positiveInt('steps', values.steps),
+    warmup: positiveInt('warmup', values.warmup, true),
+    batch: positiveInt('batch', values.batch),
+    memorySteps: positiveInt('memory-steps', values['memory-steps'], true) ?? 1000,
+    memoryBatch: positiveInt('memory-batch', values['memory-batch']),
+    channelsLast: values['channels-last'],
+    noTorch: values['no-torch'],
+  };
+  const out = options.json ? process.stderr : process.stdout;
+  const log: Log = (line) => void out.write(`${line}\n`);
+  const result = await (await bench.load())(options, log);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

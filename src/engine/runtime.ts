@@ -1,9 +1,8 @@
 // Process-wide engine settings: gradient mode, seeds, threads, devices.
 import { native } from './native.ts';
 
-/** Runs `fn` with autograd recording off (like `torch.no_grad()`); nests and restores. */
-export function noGrad<T>(fn: () => T): T {
-  const previous = native.setGradEnabled(false);
+function withGradMode<T>(enabled: boolean, fn: () => T): T {
+  const previous = native.setGradEnabled(enabled);
   try {
     return fn();
   } finally {
@@ -11,14 +10,14 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** Runs `fn` with autograd recording off (like `torch.no_grad()`); nests and restores. */
+export function noGrad<T>(fn: () => T): T {
+  return withGradMode(false, fn);
+}
+
 /** Runs `fn` with autograd recording on. */
 export function enableGrad<T>(fn: () => T): T {
-  const previous = native.setGradEnabled(true);
-  try {
-    return fn();
-  } finally {
-    native.setGradEnabled(previous);
-  }
+  return withGradMode(true, fn);
 }
 
 export function isGradEnabled(): boolean {

@@ -1,14 +1,14 @@
 // Adds one task to a model end to end: load its data, set its goal, run the PAE cycle, record it in the manifest.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { inverseFrequencyWeights, paeClassWeights, classCounts } from '../data/index.ts';
+import { balanceReport, classCounts, inverseFrequencyWeights, kFold, paeClassWeights, trainValFromFolds } from '../data/index.ts';
 import {
   DEFAULT_PRUNE, DEFAULT_TRAIN, PackableNet, openFree, packTask, nextTaskId, taskRecord, trainTask, validateRatios,
   type EventSink, type GoalRecord, type PackCheckpoint, type PackResult, type PaeModel, type ProgressSink, type PruneConfig, type TaskDescription,
   type TaskRecord, type TrainConfig,
 } from '../pae/index.ts';
 import type { CheckpointDir } from './checkpoint.ts';
-import { headFor, ImageTaskData, loadImageSet, loadPairSet, metricFor, type ImageSet, type PairSet, type TaskKind } from '../tasks/index.ts';
+import { headFor, ImageTaskData, loadImageSet, loadPairSet, metricFor, subsetImageSet, type ImageSet, type PairSet, type TaskKind } from '../tasks/index.ts';
 import { classificationValidator, evaluateVerificationTask, verificationValidator } from './protocols.ts';
 
 export interface AddTaskSpec {
@@ -35,6 +35,8 @@ export interface AddTaskSpec {
   classWeights?: 'none' | 'pae' | 'inverse';
   /** Head of identity tasks. @default 'cosface' */ identityHead?: 'cosface' | 'arcface' | 'linear';
   /** @default false */ skipPruning?: boolean;
+  /** Adience-style k-fold: train on the other folds, validate on fold `i` (instead of the split column). */
+  folds?: { k: number; i: number };
   /** Earlier weights the task computes with: all tasks' (default) or task 1's only (the paper's share_only_task_1). */
   sharing?: 'cumulative' | 'task1';
   /** Extra row filters on the manifest (column → value). */
@@ -102,22 +104,35 @@ export async function addTask(model: PaeModel, spec: AddTaskSpec, sinks: AddTask
     if (done === 0 || done === total) sinks.note?.(`${what}: ${done}/${total} images`);
   };
   const badImage = (path: string, message: string): void => sinks.note?.(`skipped bad image ${path}: ${message}`);
-  const train = await loadImageSet(spec.data, {
-    label, split: spec.trainSplit ?? 'train', size, ...(spec.limit?.train ? { limit: spec.limit.train } : {}),
-    ...(spec.where ? { where: spec.where } : {}), onProgress: progress('decoding training images'), onBadImage: badImage,
+  if (spec.folds && spec.kind !== 'classify') throw new Error('paenet: --folds applies to classify tasks (identity tasks are validated on pairs)');
+  if (spec.folds && !(Number.isInteger(spec.folds.k) && spec.folds.k >= 2 && Number.isInteger(spec.folds.i) && spec.folds.i >= 0 && spec.folds.i < spec.folds.k)) {
+    throw new Error(`paenet: --fold must be an integer in [0, ${spec.folds.k - 1}] and --folds an integer ≥ 2`);
+  }
+  // With folds, the whole manifest is one pool split Adience-style (stratified, seeded); otherwise the split column decides.
+  const pool = await loadImageSet(spec.data, {
+    label, size, ...(spec.folds ? {} : { split: spec.trainSplit ?? 'train' }), ...(spec.limit?.train ? { limit: spec.limit.train } : {}),
+    ...(spec.where ? { where: spec.where } : {}), onProgress: progress(spec.folds ? 'decoding images' : 'decoding training images'), onBadImage: badImage,
   });
+  let train = pool;
+  let val: ImageSet | undefined;
+  if (spec.folds) {
+    const parts = trainValFromFolds(kFold(pool.labels, spec.folds.k, { seed: spec.seed ?? 0 }), spec.folds.i);
+    train = subsetImageSet(pool, parts.train);
+    val = subsetImageSet(pool, parts.val);
+    sinks.note?.(`fold ${spec.folds.i} of ${spec.folds.k}: ${train.labels.length} training, ${val.labels.length} validation images`);
+  }
+  sinks.note?.(balanceReport(classCounts(train.labels, train.classNames.length), train.classNames));
   sinks.note?.(`${spec.data}: ${train.labels.length} training images, ${train.classNames.length} classes` +
     ` (skipped: ${train.skipped.empty} empty labels, ${train.skipped.negative} negative labels, ${train.skipped.badImages} bad images)`);
   const counts = classCounts(train.labels, train.classNames.length);
   const classes = train.classNames.length;
   let validate: (net: PackableNet, task: number) => Promise<number>;
   let pairsFile: string | undefined;
-  let val: ImageSet | undefined;
   let pairSet: PairSet | undefined;
   if (spec.kind === 'classify') {
     const empty = counts.findIndex((c) => c === 0);
     if (empty >= 0) throw new Error(`${spec.data}: class '${train.classNames[empty]}' has no training images in split '${spec.trainSplit ?? 'train'}'`);
-    val = await loadImageSet(spec.data, {
+    val ??= await loadImageSet(spec.data, {
       label, split: spec.valSplit ?? 'val', size, classes: train.classNames, ...(spec.limit?.val ? { limit: spec.limit.val } : {}),
       ...(spec.where ? { where: spec.where } : {}), onProgress: progress('decoding validation images'), onBadImage: badImage,
     });
@@ -149,7 +164,7 @@ export async function addTask(model: PaeModel, spec: AddTaskSpec, sinks: AddTask
     const describe = (): TaskDescription => ({
       name: spec.name, kind: spec.kind, labels: spec.kind === 'classify' ? train.classNames : [], head, goal, metricName: metricFor(spec.kind),
       data: {
-        manifest: spec.data, label, trainSplit: spec.trainSplit ?? 'train', valSplit: spec.kind === 'classify' ? spec.valSplit ?? 'val' : undefined,
+        manifest: spec.data, label, trainSplit: spec.folds ? undefined : spec.trainSplit ?? 'train', folds: spec.folds, valSplit: spec.kind === 'classify' ? spec.valSplit ?? 'val' : undefined,
         pairs: pairsFile, trainImages: train.labels.length, valImages: val?.labels.length, classCounts: counts, skipped: train.skipped,
       },
       extra: { inputSize: size, normalisation: { mean: 127.5, scale: 128 } },

@@ -1,5 +1,7 @@
 // Loads labelled images (a manifest split) or verification pairs into decoded pixel sets for training and evaluation.
-import { decodeMany, loadManifest, loadPairs, type Pairs } from '../data/index.ts';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeMany, loadFolderDataset, loadManifest, loadPairs, type Manifest, type Pairs } from '../data/index.ts';
 
 /** Decoded, labelled images of one split. */
 export interface ImageSet {
@@ -35,11 +37,29 @@ export interface LoadOptions {
   onBadImage?: (path: string, message: string) => void;
 }
 
-/** Reads a manifest split and decodes its images; bad images are skipped and counted, never fatal. */
-export async function loadImageSet(manifest: string, o: LoadOptions): Promise<ImageSet> {
-  const m = loadManifest(manifest, {
+/**
+ * The labelled rows of a data source: a manifest CSV (label column, split filter), or a folder-per-class tree
+ * (`dir/<class>/<image>`; with a split, `dir/<split>/<class>/<image>`, e.g. data/fer2013/train).
+ */
+export function readLabelled(source: string, o: Pick<LoadOptions, 'label' | 'split' | 'classes' | 'where'>): Manifest {
+  if (existsSync(source) && statSync(source).isDirectory()) {
+    const split = Array.isArray(o.split) ? o.split[0] : o.split;
+    const dir = split !== undefined && existsSync(join(source, split)) ? join(source, split) : source;
+    if (split !== undefined && dir === source) throw new Error(`${source}: folder has no '${split}' subfolder (expected ${source}/${split}/<class>/<image>)`);
+    const m = loadFolderDataset(dir);
+    if (o.classes && m.labels.join('\n') !== o.classes.join('\n')) {
+      throw new Error(`${dir}: class folders [${m.labels.join(', ')}] differ from the training classes [${o.classes.join(', ')}]`);
+    }
+    return m;
+  }
+  return loadManifest(source, {
     label: o.label, ...(o.split !== undefined ? { split: o.split } : {}), ...(o.classes ? { classes: o.classes } : {}), ...(o.where ? { where: o.where } : {}),
   });
+}
+
+/** Reads a manifest split (or class folders) and decodes its images; bad images are skipped and counted, never fatal. */
+export async function loadImageSet(manifest: string, o: LoadOptions): Promise<ImageSet> {
+  const m = readLabelled(manifest, o);
   const samples = o.limit !== undefined ? spread(m.samples, o.limit) : m.samples;
   const decoded = await decodeMany(samples.map((s) => s.path), o.size, {
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
@@ -81,6 +101,21 @@ export async function loadPairSet(pairsPath: string, size: number, onProgress?: 
     paths: pairs.images, skipped: { empty: 0, negative: 0, badImages: 0 },
   };
   return { pairs, images, a: Int32Array.from(pairs.pairs, (p) => p.ia), b: Int32Array.from(pairs.pairs, (p) => p.ib) };
+}
+
+/** The images at `indices` of a set (k-fold train/val parts). */
+export function subsetImageSet(set: ImageSet, indices: ArrayLike<number>): ImageSet {
+  const px = set.size * set.size * 3;
+  const pixels = new Uint8Array(indices.length * px);
+  const labels = new Int32Array(indices.length);
+  const paths: string[] = [];
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k]!;
+    pixels.set(set.pixels.subarray(i * px, (i + 1) * px), k * px);
+    labels[k] = set.labels[i]!;
+    paths.push(set.paths[i]!);
+  }
+  return { ...set, pixels, labels, paths };
 }
 
 /** Number of images in a set. */

@@ -34,6 +34,8 @@ interface Options {
   resume?: boolean;
   checkpointDir?: string;
   sharing: string;
+  folds?: string;
+  fold?: string;
 }
 
 const num = (flag: string, v: string): number => {
@@ -59,6 +61,7 @@ export function specFromOptions(o: Options): AddTaskSpec {
     maxExpansions: num('--max-expansions', o.maxExpansions), batchSize: num('--batch-size', o.batchSize), seed: num('--seed', o.seed),
     classWeights: o.classWeights as AddTaskSpec['classWeights'], identityHead: o.head as AddTaskSpec['identityHead'],
     sharing: o.sharing as 'cumulative' | 'task1',
+    ...(o.folds ? { folds: { k: num('--folds', o.folds), i: num('--fold', o.fold ?? '0') } } : {}),
     limit: { ...(o.limitTrain ? { train: num('--limit-train', o.limitTrain) } : {}), ...(o.limitVal ? { val: num('--limit-val', o.limitVal) } : {}) },
   };
 }
@@ -80,7 +83,7 @@ export function registerAddTask(program: Command): void {
     .argument('<model>', 'model file (*.pae), updated atomically')
     .requiredOption('--name <name>', 'task name (e.g. age, gender, face)')
     .requiredOption('--kind <kind>', 'classify | identity')
-    .requiredOption('--data <manifest>', 'training manifest (CSV with path, label and split columns)')
+    .requiredOption('--data <manifest|dir>', 'training data: a manifest CSV (path, label, split columns) or class folders (dir/<split>/<class>/)')
     .option('--label <column>', 'label column (default: label)')
     .option('--pairs <file>', 'identity tasks: validation pairs (default: pairs.txt beside the manifest)')
     .option('--goal <auto|none|x>', 'accuracy goal: auto = an individual network on the same data', 'auto')
@@ -93,6 +96,8 @@ export function registerAddTask(program: Command): void {
     .option('--max-expansions <n>', 'expansions allowed for this task', '2')
     .option('--class-weights <mode>', 'none | pae ((N−n_c)/n_c) | inverse', 'none')
     .option('--head <kind>', 'identity head: cosface | arcface | linear', 'cosface')
+    .option('--folds <k>', 'classify: Adience-style k-fold split of the whole manifest instead of its split column')
+    .option('--fold <i>', 'with --folds: the validation fold (0-based)', '0')
     .option('--sharing <mode>', 'earlier weights the task uses: cumulative (all tasks) | task1 (task 1 + its own)', 'cumulative')
     .option('--limit-train <n>', 'use at most n training images (fast runs)')
     .option('--limit-val <n>', 'use at most n validation images (fast runs)')

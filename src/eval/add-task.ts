@@ -8,6 +8,7 @@ import {
   type TaskRecord, type TrainConfig,
 } from '../pae/index.ts';
 import type { CheckpointDir } from './checkpoint.ts';
+import { manualSeed } from '../engine/index.ts';
 import { headFor, ImageTaskData, loadImageSet, loadPairSet, metricFor, subsetImageSet, type ImageSet, type PairSet, type TaskKind } from '../tasks/index.ts';
 import { classificationValidator, evaluateVerificationTask, verificationValidator } from './protocols.ts';
 
@@ -97,6 +98,8 @@ export async function addTask(model: PaeModel, spec: AddTaskSpec, sinks: AddTask
     sinks.note?.(`resuming '${spec.name}' from ${ck.checkpoints.dir} (stage ${resumed.state.stage}, ${resumed.state.records?.length ?? 0} pruning records)`);
   }
   if (model.tasks.some((t) => t.name === spec.name)) throw new Error(`paenet: the model already has a task named '${spec.name}'`);
+  // Same seed, same data, same threads → the same run: weight init, dropout and expansion draws all come from here.
+  manualSeed(spec.seed ?? 0);
   if (!existsSync(spec.data)) throw new Error(`${spec.data}: data manifest not found`);
   const size = model.config.inputSize;
   const label = labelOf(spec);
@@ -186,6 +189,8 @@ export async function addTask(model: PaeModel, spec: AddTaskSpec, sinks: AddTask
     const description = describe();
     const extra = description.extra!;
     if (pairSet) {
+      // The identity classifier only served to learn the embedding: drop it from the model (it is most of the module's bytes).
+      model.net.dropHead(id);
       const report = evaluateVerificationTask(model.net, id, pairSet);
       extra.threshold = report.threshold;
       extra.verification = { accuracy: report.value, std: report.std, auc: report.auc, pairs: pairsFile };

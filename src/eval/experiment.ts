@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { computeLedger, configFromPreset, PaeModel, saveModel, type EventSink, type Ledger, type Provenance, type ProgressSink } from '../pae/index.ts';
+import { manualSeed } from '../engine/index.ts';
 import { loadImageSet, loadPairSet, type TaskKind } from '../tasks/index.ts';
 import { addTask, type AddTaskSpec } from './add-task.ts';
 import { backwardTransfer, type AccuracyMatrix } from './continual.ts';
@@ -98,6 +99,7 @@ async function scorerFor(model: PaeModel, t: ExperimentTask, name: string, limit
  */
 export async function runExperiment(cfg: ExperimentConfig, provenance: Provenance, sinks: { events?: EventSink; progress?: ProgressSink; note?: (s: string) => void } = {}): Promise<ExperimentResult> {
   const t0 = Date.now();
+  manualSeed(cfg.seed ?? 0);
   const model = PaeModel.create(configFromPreset(cfg.arch, cfg.widthMult ?? 1), provenance);
   const outcomes: TaskOutcome[] = [];
   const R: (number | null)[][] = [];

@@ -86,7 +86,9 @@ export function computeLedger(model: PaeModel): Ledger {
   const denseBytes = F32 * totalWeights + perTask;
   const ownerBytes = MASK * totalWeights;
   const backbone = model.tasks.length ? individualBackboneBytes(model) : 0;
-  const individualBytes = model.tasks.reduce((n, t) => n + backbone + F32 * t.head.classes * (model.config.embedDim + (t.head.kind === 'linear' ? 1 : 0)), 0);
+  // An individual network keeps the same head as its task here (none, for identity tasks whose head was dropped).
+  const headOf = (t: (typeof model.tasks)[number]): number => (t.head.dropped ? 0 : F32 * t.head.classes * (model.config.embedDim + (t.head.kind === 'linear' ? 1 : 0)));
+  const individualBytes = model.tasks.reduce((n, t) => n + backbone + headOf(t), 0);
   const fileTensorBytes = denseBytes + ownerBytes;
   return {
     tasks, layers, totalWeights, freeWeights, denseBytes, ownerBytes, fileTensorBytes, individualBytes,

@@ -93,7 +93,7 @@ export interface TaskDescription {
 export function taskRecord(model: PaeModel, d: TaskDescription, r: PackResult): TaskRecord {
   const slot = model.net.slot(r.task);
   return {
-    id: r.task, name: d.name, kind: d.kind, labels: d.labels, head: d.head, sharing: slot.sharing, level: slot.level, goal: d.goal,
+    id: r.task, name: d.name, kind: d.kind, labels: d.labels, head: slot.head, sharing: slot.sharing, level: slot.level, goal: d.goal,
     metric: { name: d.metricName, value: r.accuracy, trained: r.trainedAccuracy },
     pruning: { records: r.records, ratio: r.ratio, reason: r.decisions.at(-1) ?? '' },
     expansions: r.expansions, decisions: r.decisions, date: new Date().toISOString(), data: d.data ?? {}, extra: d.extra ?? {},

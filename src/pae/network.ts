@@ -9,6 +9,8 @@ export interface HeadSpec {
   classes: number;
   /** Margin-head scale s. @default 30 */ scale?: number;
   /** Margin-head margin m. @default 0.5 (ArcFace) / 0.35 (CosFace) */ margin?: number;
+  /** The head was a training device only and is not kept (identity tasks use the embedding). */
+  dropped?: boolean;
 }
 
 /** What the network needs to know about a task to compute it. */
@@ -79,10 +81,24 @@ export class PackableNet {
     if (this.slots.has(id)) throw new Error(`paenet: task ${id} already exists`);
     this.slots.set(id, { level, sharing, head });
     for (const l of this.layers) l.addNorm(id, this.width(l.spec, level)[0]);
+    if (head.dropped) return;
     const weight = keep(nn.init.xavierUniform([head.classes, this.config.embedDim]));
     weight.requiresGrad = true;
     const bias = head.kind === 'linear' ? keep(zeros([head.classes], { requiresGrad: true })) : null;
     this.heads.set(id, { weight, bias });
+  }
+
+  /**
+   * Frees task `id`'s head once it is no longer needed: an identity task's classifier over training identities
+   * only serves to learn the embedding. The task keeps computing embeddings; `headLogits` refuses it.
+   */
+  dropHead(id: number): void {
+    const slot = this.slot(id);
+    const h = this.heads.get(id);
+    h?.weight.dispose();
+    h?.bias?.dispose();
+    this.heads.delete(id);
+    slot.head = { ...slot.head, dropped: true };
   }
 
   /** Removes task `id`'s BN and head (the weights it owns are the caller's business). */
@@ -124,7 +140,8 @@ export class PackableNet {
   /** Logits from an embedding. Margin heads apply their margin to the `labels` class when labels are given. */
   headLogits(emb: Tensor, task: number, labels?: Tensor): Tensor {
     const { head: spec } = this.slot(task);
-    const head = this.heads.get(task)!;
+    const head = this.heads.get(task);
+    if (!head) throw new Error(`paenet: task ${task} keeps no classifier head (its output is the embedding)`);
     return tidy(() => {
       if (spec.kind === 'linear') return F.linear(emb, head.weight, head.bias);
       const kind = spec.kind;

@@ -7,9 +7,13 @@ import { fileURLToPath } from 'node:url';
 /** The repository's data folder (a link to the shared face data; never copied into the repo). */
 export const DATA = fileURLToPath(new URL('../../data/', import.meta.url));
 
-/** Skip reason when a data set is absent, for `test(name, { skip: needData('fer2013') }, ...)`. */
-export function needData(set: string): string | false {
-  return existsSync(join(DATA, set, 'manifest.csv')) ? false : `shared data set ${set} not present`;
+/**
+ * Never skips: the suite needs the shared face data (README: `data/` links to ../shared/data, which
+ * `npm test` sets up). A missing set fails loudly here instead of silently skipping real-data tests.
+ */
+export function needData(set: string): false {
+  if (!existsSync(join(DATA, set, 'manifest.csv'))) throw new Error(`shared data set ${set} not found under ${DATA} (link data -> ../shared/data)`);
+  return false;
 }
 
 /** Reads a (quote-free) manifest with a plain split, independent of the code under test. */

@@ -35,6 +35,9 @@ export function buildProgram(): Command {
 /** Runs the CLI: errors are one line on stderr and exit code 1 (usage errors 2). */
 export async function main(argv = process.argv): Promise<void> {
   const program = buildProgram().exitOverride();
+  // Subcommands copy the exit callback when they are created, before this point: override theirs too, or their
+  // usage errors would process.exit(1) instead of reaching the handler below (exit code 2).
+  for (const command of program.commands) command.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -11,8 +11,8 @@ import { PackableNet } from './network.ts';
 
 /** Bumped on any incompatible change of names, shapes or manifest fields. */
 export const FORMAT_VERSION = 1;
-const MANIFEST_KEY = 'paenet';
-const CHECKSUM_KEY = 'paenet.sha256';
+export const MANIFEST_KEY = 'paenet';
+export const CHECKSUM_KEY = 'paenet.sha256';
 
 const SAFE: Partial<Record<DType, SafeDtype>> = { float32: 'F32', uint8: 'U8', int64: 'I64' };
 
@@ -55,6 +55,16 @@ export interface Manifest {
   ledger: ReturnType<typeof computeLedger>;
 }
 
+/**
+ * The file's integrity checksum: SHA-256 over the manifest JSON and the tensor data section, so an edit to
+ * either (labels, goals, owner maps, weights) is detected on load. `data` is the data section in file order.
+ */
+export function modelChecksum(manifestJson: string, data: Uint8Array | readonly Uint8Array[]): string {
+  const sum = createHash('sha256').update(manifestJson).update('\n');
+  for (const chunk of data instanceof Uint8Array ? [data] : data) sum.update(chunk);
+  return sum.digest('hex');
+}
+
 /** Writes the model atomically (temp file + rename): a crash never leaves a half-written model. */
 export function saveModel(model: PaeModel, path: string): void {
   const records = new Map<string, TensorRecord>();
@@ -63,10 +73,10 @@ export function saveModel(model: PaeModel, path: string): void {
     format: 'paenet', formatVersion: FORMAT_VERSION, saved: new Date().toISOString(), backbone: model.config,
     tasks: model.tasks, provenance: model.provenance, ledger: computeLedger(model),
   };
-  const unsigned = encodeSafetensors(records, { [MANIFEST_KEY]: JSON.stringify(manifest) });
-  const sum = createHash('sha256');
-  for (const chunk of unsigned.slice(1)) sum.update(chunk);
-  const chunks = encodeSafetensors(records, { [MANIFEST_KEY]: JSON.stringify(manifest), [CHECKSUM_KEY]: sum.digest('hex') });
+  const json = JSON.stringify(manifest);
+  // The data section does not depend on the metadata, so encoding once unsigned gives the bytes to sign.
+  const unsigned = encodeSafetensors(records, { [MANIFEST_KEY]: json });
+  const chunks = encodeSafetensors(records, { [MANIFEST_KEY]: json, [CHECKSUM_KEY]: modelChecksum(json, unsigned.slice(1)) });
   writeFileAtomicSync(path, chunks);
 }
 
@@ -86,8 +96,9 @@ export function loadModel(path: string): PaeModel {
   const raw = metadata[MANIFEST_KEY];
   if (raw === undefined) fail(path, 'not a paenet model (no paenet manifest in the safetensors metadata)');
   const headerLength = Number(bytes.readBigUInt64LE(0));
-  const digest = createHash('sha256').update(bytes.subarray(8 + headerLength)).digest('hex');
-  if (metadata[CHECKSUM_KEY] !== digest) fail(path, 'tensor data does not match its checksum (corrupt or modified file)');
+  if (metadata[CHECKSUM_KEY] !== modelChecksum(raw, bytes.subarray(8 + headerLength))) {
+    fail(path, 'manifest or tensor data does not match the checksum (corrupt or modified file)');
+  }
   let manifest: Manifest;
   try {
     manifest = JSON.parse(raw) as Manifest;
@@ -113,7 +124,8 @@ export function loadModel(path: string): PaeModel {
       if (t.level > config.expansions.length) fail(path, `task ${t.name} has width level ${t.level} beyond the backbone's ${config.expansions.length}`);
       net.addTaskSlot(t.id, t.sharing, t.head, t.level);
     }
-    noGrad(() => {
+    // tidy frees a tensor already read when a later one is rejected (replace() keeps the ones it takes).
+    noGrad(() => tidy(() => {
       for (const l of net.layers) {
         const shape = l.weight.shape;
         l.replace(take(`layer/${l.spec.name}/weight`, shape), take(`layer/${l.spec.name}/owner`, shape));
@@ -133,7 +145,7 @@ export function loadModel(path: string): PaeModel {
           src.dispose();
         }
       }
-    });
+    }));
     const maxOwner = Math.max(0, ...net.layers.map((l) => tidy(() => l.owner.max().item())));
     const ids = manifest.tasks.map((t) => t.id);
     if (maxOwner > Math.max(0, ...ids)) fail(path, `owner map names task ${maxOwner}, but the manifest lists tasks ${ids.join(', ') || 'none'}`);

@@ -1,5 +1,5 @@
 // Snapshots of network state (best-epoch checkpoints, pre-task state, pruning candidates) as tensor copies by name.
-import { keep, noGrad, type Tensor } from '../engine/index.ts';
+import { keep, noGrad, tidy, type Tensor } from '../engine/index.ts';
 import type { PackableNet } from './network.ts';
 
 /**
@@ -35,7 +35,8 @@ export class Snapshot {
   static capture(net: PackableNet, tasks?: number[]): Snapshot {
     const copies = new Map<string, Tensor>();
     noGrad(() => {
-      for (const [k, t] of stateTensors(net, tasks)) copies.set(k, keep(t.detach().clone()));
+      // tidy frees the detach() handle; only the clone is kept.
+      for (const [k, t] of stateTensors(net, tasks)) copies.set(k, keep(tidy(() => t.detach().clone())));
     });
     return new Snapshot(copies, tasks);
   }

@@ -1,0 +1,185 @@
+// The *.pae file: a faithful round trip, and every truncated, tampered, missing or foreign file is rejected with one
+// line naming the file.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { liveTensors, randn } from '../../src/engine/index.ts';
+import { decodeSafetensors, encodeSafetensors, recordFromTyped, writeSafetensors } from '../../src/io/safetensors.ts';
+import { loadModel, modelChecksum, saveModel, FORMAT_VERSION, type Manifest } from '../../src/pae/model-file.ts';
+import { assertSameBytes, handModel, outputBytes, ownersOf, rawBytes, tempDir } from './helpers.ts';
+
+/** Saves the hand model to `dir/name` and returns the path. */
+function savedModel(dir: string, name: string): string {
+  const model = handModel();
+  try {
+    const path = join(dir, name);
+    saveModel(model, path);
+    return path;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Asserts loadModel(path) throws one line that starts with the path and matches `problem`; and leaks no tensors. */
+function assertRejected(path: string, problem: RegExp): void {
+  const live = liveTensors();
+  assert.throws(() => loadModel(path), (e: Error) => {
+    assert.ok(e.message.startsWith(`${path}: `), `names the file: ${e.message}`);
+    assert.ok(!e.message.includes('\n'), `one line: ${JSON.stringify(e.message)}`);
+    assert.match(e.message, problem);
+    return true;
+  });
+  assert.equal(liveTensors(), live, 'a rejected file leaves no tensors behind');
+}
+
+/** Rewrites a model file with its manifest changed by `edit` (tensor data and checksum untouched). */
+/** Edits the manifest; `sign` recomputes the checksum as a writer of a genuine file would. */
+function rewriteManifest(path: string, edit: (m: Manifest) => void, sign = true): void {
+  const { tensors, metadata } = decodeSafetensors(readFileSync(path), path);
+  const manifest = JSON.parse(metadata.paenet!) as Manifest;
+  edit(manifest);
+  const json = JSON.stringify(manifest);
+  const data = encodeSafetensors(tensors, { paenet: json }).slice(1);
+  const checksum = sign ? modelChecksum(json, data) : metadata['paenet.sha256']!;
+  writeFileSync(path, Buffer.concat(encodeSafetensors(tensors, { ...metadata, paenet: json, 'paenet.sha256': checksum })));
+}
+
+test('save → load gives the same tensors, manifest and outputs for every task', () => {
+  const baseline = liveTensors();
+  const { dir, cleanup } = tempDir();
+  const model = handModel();
+  const x = randn([5, 3, 16, 16]);
+  try {
+    const path = join(dir, 'm.pae');
+    saveModel(model, path);
+    const loaded = loadModel(path);
+    try {
+      assert.deepEqual(loaded.config, model.config);
+      assert.deepEqual(loaded.tasks, model.tasks);
+      assert.deepEqual(loaded.provenance, model.provenance);
+      for (const t of [1, 2]) {
+        assertSameBytes(outputBytes(loaded.net, t, x), outputBytes(model.net, t, x), `task ${t} outputs`);
+        assert.deepEqual(loaded.net.slot(t), model.net.slot(t));
+        loaded.net.layers.forEach((l, i) => {
+          const n = l.norm(t);
+          const m = model.net.layers[i]!.norm(t);
+          for (const k of ['weight', 'bias', 'runningMean', 'runningVar'] as const) assertSameBytes(rawBytes(n[k]), rawBytes(m[k]), `task ${t} ${l.spec.name} BN ${k}`);
+        });
+      }
+      loaded.net.layers.forEach((l, i) => {
+        assertSameBytes(rawBytes(l.weight), rawBytes(model.net.layers[i]!.weight), `${l.spec.name} weights`);
+        assert.deepEqual(ownersOf(l), ownersOf(model.net.layers[i]!));
+      });
+      const manifest = JSON.parse(decodeSafetensors(readFileSync(path)).metadata.paenet!) as Manifest;
+      assert.equal(manifest.format, 'paenet');
+      assert.equal(manifest.formatVersion, FORMAT_VERSION);
+    } finally {
+      loaded.dispose();
+    }
+  } finally {
+    x.dispose();
+    model.dispose();
+    cleanup();
+  }
+  assert.equal(liveTensors(), baseline);
+});
+
+test('a truncated model file is rejected', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const full = readFileSync(savedModel(dir, 'full.pae')).byteLength;
+    const headerEnd = 8 + Number(readFileSync(join(dir, 'full.pae')).readBigUInt64LE(0));
+    for (const [name, length, problem] of [
+      ['tail.pae', full - 1, /truncated data section/],
+      ['half.pae', Math.floor((headerEnd + full) / 2), /truncated data section/],
+      ['header.pae', headerEnd - 100, /truncated safetensors header/],
+      ['stub.pae', 5, /too short/],
+      ['empty.pae', 0, /too short/],
+    ] as const) {
+      const path = savedModel(dir, name);
+      truncateSync(path, length);
+      assertRejected(path, problem);
+    }
+  } finally {
+    cleanup();
+  }
+});
+
+test('one flipped byte anywhere in the tensor data fails the checksum', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const path = savedModel(dir, 'flip.pae');
+    const original = readFileSync(path);
+    const dataStart = 8 + Number(original.readBigUInt64LE(0));
+    for (const at of [dataStart, Math.floor((dataStart + original.length) / 2), original.length - 1]) {
+      const bytes = Buffer.from(original);
+      bytes[at] = bytes[at]! ^ 0x01;
+      writeFileSync(path, bytes);
+      assertRejected(path, /tensor data does not match the checksum/);
+    }
+    writeFileSync(path, original);
+    loadModel(path).dispose();
+  } finally {
+    cleanup();
+  }
+});
+
+test('a manifest with another formatVersion is rejected', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    for (const version of [FORMAT_VERSION + 1, 0]) {
+      const path = savedModel(dir, `v${version}.pae`);
+      rewriteManifest(path, (m) => void (m.formatVersion = version));
+      assertRejected(path, new RegExp(`model format version ${version} is not supported`));
+    }
+    // Control: rewriting the manifest unchanged still loads (the rewrite itself is sound).
+    const path = savedModel(dir, 'same.pae');
+    rewriteManifest(path, () => {});
+    loadModel(path).dispose();
+    // An edited manifest that was not re-signed (a label renamed by hand) is caught by the checksum.
+    const edited = savedModel(dir, 'edited.pae');
+    rewriteManifest(edited, (m) => void (m.tasks[0]!.labels = m.tasks[0]!.labels.map((l) => `${l}!`)), false);
+    assertRejected(edited, /does not match the checksum/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a manifest that does not match the tensors is rejected', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const dropped = savedModel(dir, 'dropped.pae');
+    rewriteManifest(dropped, (m) => void m.tasks.pop());
+    assertRejected(dropped, /owner map names task 2, but the manifest lists tasks 1/);
+    const narrow = savedModel(dir, 'narrow.pae');
+    rewriteManifest(narrow, (m) => void (m.backbone.expansions = []));
+    assertRejected(narrow, /task two has width level 1 beyond the backbone's 0/);
+    // A reshaped owner map (same bytes, so the checksum still matches) is caught by the shape check.
+    const reshaped = savedModel(dir, 'reshaped.pae');
+    const { tensors, metadata } = decodeSafetensors(readFileSync(reshaped), reshaped);
+    tensors.set('layer/conv1/owner', { ...tensors.get('layer/conv1/owner')!, shape: [17, 72] });
+    writeFileSync(reshaped, Buffer.concat(encodeSafetensors(tensors, metadata)));
+    assertRejected(reshaped, /tensor layer\/conv1\/owner has shape \[17,72\], expected \[17,8,3,3\]/);
+    const arch = savedModel(dir, 'arch.pae');
+    rewriteManifest(arch, (m) => void ((m.backbone as { arch: string }).arch = 'vgg'));
+    assertRejected(arch, /invalid backbone config \(unknown arch vgg\)/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a missing file and a safetensors file that is not a paenet model are rejected', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    assertRejected(join(dir, 'nowhere.pae'), /no such model file/);
+    const foreign = join(dir, 'foreign.safetensors');
+    await writeSafetensors(foreign, { w: recordFromTyped(new Float32Array([1, 2, 3]), [3]) }, { format: 'pt' });
+    assertRejected(foreign, /not a paenet model/);
+    const text = join(dir, 'text.pae');
+    writeFileSync(text, 'hello, this is not a model file at all');
+    assertRejected(text, /safetensors header/);
+  } finally {
+    cleanup();
+  }
+});

@@ -83,25 +83,17 @@ export async function individualScore(model: PaeModel, spec: AddTaskSpec, data: 
   }
 }
 
-/**
- * Runs the whole PAE cycle for a new task and appends its record to the model's tasks. With checkpoints, the
- * state after training and after every pruning step is saved; with `resume`, the cycle continues from there
- * (the checkpoint's model replaces `model`, which is then left untouched).
- */
-export async function addTask(model: PaeModel, spec: AddTaskSpec, sinks: AddTaskSinks = {}, ck: CheckpointOptions = {}): Promise<AddTaskResult> {
-  let resumed: ReturnType<CheckpointDir['load']> | undefined;
-  if (ck.resume) {
-    if (!ck.checkpoints?.exists()) throw new Error(`${ck.checkpoints?.dir ?? 'checkpoint'}: nothing to resume (no checkpoint for task '${spec.name}')`);
-    resumed = ck.checkpoints.load();
-    if (resumed.state.taskName !== spec.name) throw new Error(`${ck.checkpoints.dir}: checkpoint is for task '${resumed.state.taskName}', not '${spec.name}'`);
-    model = resumed.model;
-    sinks.note?.(`resuming '${spec.name}' from ${ck.checkpoints.dir} (stage ${resumed.state.stage}, ${resumed.state.records?.length ?? 0} pruning records)`);
-  }
-  if (model.tasks.some((t) => t.name === spec.name)) throw new Error(`paenet: the model already has a task named '${spec.name}'`);
-  // Same seed, same data, same threads → the same run: weight init, dropout and expansion draws all come from here.
-  manualSeed(spec.seed ?? 0);
+/** Training and validation data of a task, and its validation score (top-1, or verification on pairs). */
+interface TaskInputs {
+  train: ImageSet;
+  val?: ImageSet;
+  pairSet?: PairSet;
+  pairsFile?: string;
+  validate: (net: PackableNet, task: number) => Promise<number>;
+}
+
+async function loadTaskData(spec: AddTaskSpec, size: number, sinks: AddTaskSinks): Promise<TaskInputs> {
   if (!existsSync(spec.data)) throw new Error(`${spec.data}: data manifest not found`);
-  const size = model.config.inputSize;
   const label = labelOf(spec);
   const progress = (what: string) => (done: number, total: number) => {
     if (done === 0 || done === total) sinks.note?.(`${what}: ${done}/${total} images`);
@@ -124,14 +116,10 @@ export async function addTask(model: PaeModel, spec: AddTaskSpec, sinks: AddTask
     val = subsetImageSet(pool, parts.val);
     sinks.note?.(`fold ${spec.folds.i} of ${spec.folds.k}: ${train.labels.length} training, ${val.labels.length} validation images`);
   }
-  sinks.note?.(balanceReport(classCounts(train.labels, train.classNames.length), train.classNames));
+  const counts = classCounts(train.labels, train.classNames.length);
+  sinks.note?.(balanceReport(counts, train.classNames));
   sinks.note?.(`${spec.data}: ${train.labels.length} training images, ${train.classNames.length} classes` +
     ` (skipped: ${train.skipped.empty} empty labels, ${train.skipped.negative} negative labels, ${train.skipped.badImages} bad images)`);
-  const counts = classCounts(train.labels, train.classNames.length);
-  const classes = train.classNames.length;
-  let validate: (net: PackableNet, task: number) => Promise<number>;
-  let pairsFile: string | undefined;
-  let pairSet: PairSet | undefined;
   if (spec.kind === 'classify') {
     const empty = counts.findIndex((c) => c === 0);
     if (empty >= 0) throw new Error(`${spec.data}: class '${train.classNames[empty]}' has no training images in split '${spec.trainSplit ?? 'train'}'`);
@@ -139,14 +127,36 @@ export async function addTask(model: PaeModel, spec: AddTaskSpec, sinks: AddTask
       label, split: spec.valSplit ?? 'val', size, classes: train.classNames, ...(spec.limit?.val ? { limit: spec.limit.val } : {}),
       ...(spec.where ? { where: spec.where } : {}), onProgress: progress('decoding validation images'), onBadImage: badImage,
     });
-    validate = classificationValidator(val);
-  } else {
-    pairsFile = spec.pairs ?? join(dirname(resolve(spec.data)), 'pairs.txt');
-    const pairs = await loadPairSet(pairsFile, size, progress('decoding pair images'));
-    sinks.note?.(`${pairsFile}: ${pairs.pairs.pairs.length} pairs in ${pairs.pairs.folds} folds`);
-    validate = verificationValidator(pairs);
-    pairSet = pairs;
+    return { train, val, validate: classificationValidator(val) };
   }
+  const pairsFile = spec.pairs ?? join(dirname(resolve(spec.data)), 'pairs.txt');
+  const pairSet = await loadPairSet(pairsFile, size, progress('decoding pair images'));
+  sinks.note?.(`${pairsFile}: ${pairSet.pairs.pairs.length} pairs in ${pairSet.pairs.folds} folds`);
+  return { train, pairSet, pairsFile, validate: verificationValidator(pairSet) };
+}
+
+/**
+ * Runs the whole PAE cycle for a new task and appends its record to the model's tasks. With checkpoints, the
+ * state after training and after every pruning step is saved; with `resume`, the cycle continues from there
+ * (the checkpoint's model replaces `model`, which is then left untouched).
+ */
+export async function addTask(model: PaeModel, spec: AddTaskSpec, sinks: AddTaskSinks = {}, ck: CheckpointOptions = {}): Promise<AddTaskResult> {
+  let resumed: ReturnType<CheckpointDir['load']> | undefined;
+  if (ck.resume) {
+    if (!ck.checkpoints?.exists()) throw new Error(`${ck.checkpoints?.dir ?? 'checkpoint'}: nothing to resume (no checkpoint for task '${spec.name}')`);
+    resumed = ck.checkpoints.load();
+    if (resumed.state.taskName !== spec.name) throw new Error(`${ck.checkpoints.dir}: checkpoint is for task '${resumed.state.taskName}', not '${spec.name}'`);
+    model = resumed.model;
+    sinks.note?.(`resuming '${spec.name}' from ${ck.checkpoints.dir} (stage ${resumed.state.stage}, ${resumed.state.records?.length ?? 0} pruning records)`);
+  }
+  if (model.tasks.some((t) => t.name === spec.name)) throw new Error(`paenet: the model already has a task named '${spec.name}'`);
+  // Same seed, same data, same threads → the same run: weight init, dropout and expansion draws all come from here.
+  manualSeed(spec.seed ?? 0);
+  const size = model.config.inputSize;
+  const label = labelOf(spec);
+  const { train, val, pairSet, pairsFile, validate } = await loadTaskData(spec, size, sinks);
+  const counts = classCounts(train.labels, train.classNames.length);
+  const classes = train.classNames.length;
   const weights = spec.classWeights === 'pae' ? paeClassWeights(counts) : spec.classWeights === 'inverse' ? inverseFrequencyWeights(counts) : undefined;
   const data = new ImageTaskData({ train, validate, batchSize: spec.batchSize ?? 64, seed: spec.seed ?? 0, ...(weights ? { classWeights: weights } : {}) });
   const trainCfg: TrainConfig = { ...DEFAULT_TRAIN, ...spec.train };

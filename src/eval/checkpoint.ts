@@ -70,11 +70,16 @@ export class CheckpointDir {
   read(): CheckpointState | null {
     const p = join(this.dir, 'resume.json');
     if (!existsSync(p)) return null;
+    let state: Partial<CheckpointState> | null;
     try {
-      return JSON.parse(readFileSync(p, 'utf8')) as CheckpointState;
+      state = JSON.parse(readFileSync(p, 'utf8')) as Partial<CheckpointState> | null;
     } catch {
       throw new Error(`${p}: unreadable checkpoint state (delete the folder to start over)`);
     }
+    if (state?.version !== 1 || typeof state.stateFile !== 'string' || typeof state.taskName !== 'string') {
+      throw new Error(`${p}: not a version-1 checkpoint state (delete the folder to start over)`);
+    }
+    return state as CheckpointState;
   }
 
   /** The model as checkpointed (the in-progress task removed from its records, kept in the network) and how to resume. */

@@ -1,13 +1,20 @@
 // paenet eval MODEL --task NAME --data MANIFEST|PAIRS [--json]: a task's metric on a data set, with a predictions hash.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { evaluateClassification, evaluateVerificationTask } from '../../eval/protocols.ts';
 import { loadImageSet, loadPairSet } from '../../tasks/index.ts';
 import { pct, printJson, table } from '../format.ts';
 import { openModel } from '../model-io.ts';
 
-/** True when the file looks like an LFW pairs file (first line: two integers). */
+/** True when the file looks like an LFW pairs file (first line: two integers); false for a class-folder data set. */
 export function isPairsFile(path: string): boolean {
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch (e) {
+    throw new Error(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such data file or folder' : `cannot read (${(e as Error).message})`}`);
+  }
+  if (isDir) return false;
   const first = readFileSync(path, 'utf8').split(/\r?\n/, 1)[0] ?? '';
   return /^\s*\d+\s+\d+\s*$/.test(first);
 }

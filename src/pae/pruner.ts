@@ -104,6 +104,11 @@ export async function gradualPrune(
         ...(o.events ? { events: o.events } : {}),
         ...(o.progress ? { progress: o.progress } : {}),
         onIteration: (it, _epoch, opt) => {
+          // rampEpochs 0 = one-shot pruning (PackNet): the whole step's ratio at the first iteration.
+          if (prune.rampEpochs <= 0) {
+            if (it === 0 && releaseAll(net, task, ratio) > 0) opt.resetState();
+            return;
+          }
           if (it % prune.frequency !== 0 || it >= rampIterations) return;
           if (releaseAll(net, task, cubicRamp(start, ratio, it / rampIterations)) > 0) opt.resetState();
         },

@@ -25,7 +25,7 @@ export const PAPER_TRAIN: TrainConfig = { ...DEFAULT_TRAIN, epochs: 500, lr: 0.0
 export interface PruneConfig {
   /** Target ratios, increasing, each in (0, 1). @default 0.1 … 0.9 */ ratios: number[];
   /** Epochs per ratio step; the ramp takes the first `rampEpochs`. @default 4 */ epochsPerStep: number;
-  /** @default 1 */ rampEpochs: number;
+  /** Epochs of the cubic ramp at the start of each step; 0 = one-shot pruning at the step's first iteration. @default 1 */ rampEpochs: number;
   /** Masks are updated every this many iterations during the ramp. @default 10 */ frequency: number;
   /** lr while pruning (the paper: 5e-4 with lr 1e-2 training, i.e. 1/20). @default 5e-5 */ lr: number;
   /** Stop the ladder after the first step below the goal (later steps only prune more). @default true */ stopBelowGoal: boolean;

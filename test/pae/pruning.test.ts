@@ -156,3 +156,40 @@ test('packTask with goal 0 runs the whole ladder and keeps its largest ratio', a
     data.dispose();
   }
 });
+
+test('rampEpochs 0 prunes one-shot at the first iteration of a step; a ramp starts from the previous ratio', async () => {
+  // Records the task's pruned ratio each time the trainer asks for the next batch of a pruning step, i.e. after
+  // the previous iteration's mask update.
+  const seenDuringStep = async (rampEpochs: number): Promise<number[]> => {
+    manualSeed(3);
+    const net = PackableNet.create(tinyConfig());
+    const inner = new SyntheticTask('quadrant', { train: 64, val: 16, batch: 8 });
+    const seen: number[] = [];
+    let pruning = false;
+    const data = {
+      batchesPerEpoch: inner.batchesPerEpoch,
+      validate: inner.validate.bind(inner),
+      async *batches(epoch: number) {
+        for await (const b of inner.batches(epoch)) {
+          if (pruning) seen.push(prunedRatio(net, 1));
+          yield b;
+        }
+      },
+    };
+    try {
+      await packTask(net, 1, { kind: 'linear', classes: 4 }, data, {
+        train: { ...FAST_TRAIN, epochs: 1 }, prune: { ...FAST_PRUNE, ratios: [0.6], epochsPerStep: 1, rampEpochs, frequency: 1 }, goal: 0,
+        events: { emit: (e) => void (e.type === 'task-start' || (e.type === 'epoch' && e.phase === 'train' && (pruning = true))) },
+      });
+      return seen;
+    } finally {
+      inner.dispose();
+      net.dispose();
+    }
+  };
+  const oneShot = await seenDuringStep(0);
+  assert.equal(oneShot[0], 0, 'nothing is pruned before the step starts');
+  assert.ok(oneShot.slice(1).every((r) => Math.abs(r - 0.6) < 1e-3), `one-shot: every later iteration at 0.6, saw ${oneShot}`);
+  const ramp = await seenDuringStep(1);
+  assert.ok(ramp[1]! < 0.6 - 1e-3, `a ramp is still below the target after its first update, saw ${ramp}`);
+});

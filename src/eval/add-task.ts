@@ -105,7 +105,8 @@ async function loadTaskData(spec: AddTaskSpec, size: number, sinks: AddTaskSinks
   }
   // With folds, the whole manifest is one pool split Adience-style (stratified, seeded); otherwise the split column decides.
   const pool = await loadImageSet(spec.data, {
-    label, size, ...(spec.folds ? {} : { split: spec.trainSplit ?? 'train' }), ...(spec.limit?.train ? { limit: spec.limit.train } : {}),
+    label, size, ...(spec.folds ? {} : { split: spec.trainSplit ?? 'train' }),
+    ...(spec.limit?.train ? { limit: spec.limit.train, limitBy: spec.kind === 'identity' ? ('class' as const) : ('spread' as const) } : {}),
     ...(spec.where ? { where: spec.where } : {}), onProgress: progress(spec.folds ? 'decoding images' : 'decoding training images'), onBadImage: badImage,
   });
   let train = pool;
@@ -117,7 +118,8 @@ async function loadTaskData(spec: AddTaskSpec, size: number, sinks: AddTaskSinks
     sinks.note?.(`fold ${spec.folds.i} of ${spec.folds.k}: ${train.labels.length} training, ${val.labels.length} validation images`);
   }
   const counts = classCounts(train.labels, train.classNames.length);
-  sinks.note?.(balanceReport(counts, train.classNames));
+  if (spec.kind === 'classify') sinks.note?.(balanceReport(counts, train.classNames));
+  else sinks.note?.(`${counts.filter((c) => c > 0).length} identities with images, ${Math.max(...counts)} images for the largest`);
   sinks.note?.(`${spec.data}: ${train.labels.length} training images, ${train.classNames.length} classes` +
     ` (skipped: ${train.skipped.empty} empty labels, ${train.skipped.negative} negative labels, ${train.skipped.badImages} bad images)`);
   if (spec.kind === 'classify') {

@@ -30,8 +30,14 @@ export interface LoadOptions {
   classes?: readonly string[];
   /** Extra row filters, column → value(s). */
   where?: Record<string, string | string[]>;
-  /** Keep only the first N selected rows (fast configurations). */
+  /** Keep at most N selected rows (fast configurations). */
   limit?: number;
+  /**
+   * How `limit` picks rows: 'spread' = evenly over the list (every class keeps some images: classification);
+   * 'class' = whole classes, largest first (identity learning needs several images per person).
+   * @default 'spread'
+   */
+  limitBy?: 'spread' | 'class';
   onProgress?: (done: number, total: number) => void;
   /** Called once per image that could not be decoded (it is skipped). */
   onBadImage?: (path: string, message: string) => void;
@@ -60,7 +66,7 @@ export function readLabelled(source: string, o: Pick<LoadOptions, 'label' | 'spl
 /** Reads a manifest split (or class folders) and decodes its images; bad images are skipped and counted, never fatal. */
 export async function loadImageSet(manifest: string, o: LoadOptions): Promise<ImageSet> {
   const m = readLabelled(manifest, o);
-  const samples = o.limit !== undefined ? spread(m.samples, o.limit) : m.samples;
+  const samples = o.limit === undefined ? m.samples : o.limitBy === 'class' ? wholeClasses(m.samples, o.limit) : spread(m.samples, o.limit);
   const decoded = await decodeMany(samples.map((s) => s.path), o.size, {
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     onError: (_i, path, message) => o.onBadImage?.(path, message),
@@ -70,6 +76,21 @@ export async function loadImageSet(manifest: string, o: LoadOptions): Promise<Im
     source: manifest, pixels: decoded.pixels, labels: Int32Array.from(kept, (s) => s.label), classNames: m.labels, size: o.size,
     paths: kept.map((s) => s.path), skipped: { empty: m.skippedEmpty, negative: m.skippedNegative, badImages: decoded.failed.length },
   };
+}
+
+/** Whole classes, the largest first, until adding the next would pass `limit` (at least one class); file order kept. */
+function wholeClasses<T extends { label: number }>(items: T[], limit: number): T[] {
+  const counts = new Map<number, number>();
+  for (const it of items) counts.set(it.label, (counts.get(it.label) ?? 0) + 1);
+  const order = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  const keep = new Set<number>();
+  let n = 0;
+  for (const [label, c] of order) {
+    if (keep.size > 0 && n + c > limit) continue;
+    keep.add(label);
+    n += c;
+  }
+  return items.filter((it) => keep.has(it.label));
 }
 
 /** Up to `limit` items spread evenly over the list (keeps every class represented in a fast subset). */

@@ -13,9 +13,13 @@ export interface TaskNorm {
 /** Which earlier weights a task computes with: all of tasks 1..k (PackNet/PAE default) or task 1 + its own. */
 export type Sharing = 'cumulative' | 'task1';
 
-/** BN hyper-parameters (PyTorch convention; the paper's TF decay 0.995 = momentum 0.005). */
+/**
+ * BN hyper-parameters (PyTorch convention). The paper's TF decay 0.995 (momentum 0.005) suits its 500-epoch runs; on
+ * short runs the running statistics lag the weights and eval accuracy stalls (measured: utkface gender, 4 epochs,
+ * val 54.0 % at momentum 0.01 vs 63.2 % at 0.1, same training loss), so PyTorch's 0.1 is used.
+ */
 export const BN_EPS = 1e-3;
-export const BN_MOMENTUM = 0.01;
+export const BN_MOMENTUM = 0.1;
 
 export class PackableLayer {
   /** Values, [out, in, k, k] or [out, in]. Free weights are kept at 0. */

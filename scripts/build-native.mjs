@@ -42,7 +42,7 @@ const candidates = [
 ].filter((p) => p && existsSync(p));
 if (candidates.length === 0) fail('node-gyp not found (it ships with npm); reinstall npm or set npm_config_node_gyp');
 
-const args = [candidates[0], 'rebuild', '-j', '2', '--directory', join(root, 'native')];
+const args = [candidates[0], 'rebuild', '-j', '2', '--loglevel=warn', '--directory', join(root, 'native')];
 if (nodedir) args.push(`--nodedir=${nodedir}`);
 console.log(`paenet: building the libtorch addon against ${libtorch || 'Debian libtorch-dev'} ...`);
 const r = spawnSync(process.execPath, args, { stdio: 'inherit', env: process.env });

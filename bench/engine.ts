@@ -10,7 +10,19 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  F, type Tensor, engineInfo, getNumThreads, liveTensors, manualSeed, nn, noGrad, optim, randint, randn, setNumThreads, tidy,
+  F,
+  type Tensor,
+  engineInfo,
+  getNumThreads,
+  liveTensors,
+  manualSeed,
+  nn,
+  noGrad,
+  optim,
+  randint,
+  randn,
+  setNumThreads,
+  tidy,
 } from '../src/engine/index.ts';
 import type { BenchOptions, BenchResult, Log } from './run.ts';
 
@@ -23,21 +35,37 @@ const DEFAULTS = { steps: 25, warmup: 5, batch: 32, memoryBatch: 8 };
 /** Conv2d that can move its weight to channels-last (NHWC) storage, as `model.to(memory_format=channels_last)`. */
 class BenchConv2d extends nn.Conv2d {
   toChannelsLast(): void {
-    this.registerParameter('weight', noGrad(() => this.param('weight').contiguous('channels_last')));
+    this.registerParameter(
+      'weight',
+      noGrad(() => this.param('weight').contiguous('channels_last')),
+    );
   }
 }
 
 function referenceNet(channelsLast: boolean): nn.Sequential {
-  const convs = [new BenchConv2d(3, 32, 3, { padding: 1 }), new BenchConv2d(32, 64, 3, { padding: 1 }),
-    new BenchConv2d(64, 128, 3, { padding: 1 }), new BenchConv2d(128, 256, 3, { padding: 1 })];
+  const convs = [
+    new BenchConv2d(3, 32, 3, { padding: 1 }),
+    new BenchConv2d(32, 64, 3, { padding: 1 }),
+    new BenchConv2d(64, 128, 3, { padding: 1 }),
+    new BenchConv2d(128, 256, 3, { padding: 1 }),
+  ];
   if (channelsLast) for (const c of convs) c.toChannelsLast();
   const [c1, c2, c3, c4] = convs as [BenchConv2d, BenchConv2d, BenchConv2d, BenchConv2d];
   return new nn.Sequential(
-    c1, new nn.ReLU(), new nn.MaxPool2d(2),
-    c2, new nn.ReLU(), new nn.MaxPool2d(2),
-    c3, new nn.ReLU(), new nn.MaxPool2d(2),
-    c4, new nn.ReLU(),
-    new nn.AdaptiveAvgPool2d(1), new nn.Flatten(), new nn.Linear(256, CLASSES),
+    c1,
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    c2,
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    c3,
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    c4,
+    new nn.ReLU(),
+    new nn.AdaptiveAvgPool2d(1),
+    new nn.Flatten(),
+    new nn.Linear(256, CLASSES),
   );
 }
 
@@ -91,13 +119,21 @@ function vmHwmMb(): number | null {
 const MB = 1024 * 1024;
 const round = (v: number | null, digits = 1): number | null => (v === null || !Number.isFinite(v) ? null : Number(v.toFixed(digits)));
 
-interface TorchProbe { version: string; defaultThreads: number }
+interface TorchProbe {
+  version: string;
+  defaultThreads: number;
+}
 
 /** torch's version and default thread count via /usr/bin/python3, or null when it cannot import torch. */
 function probeTorch(log: Log): TorchProbe | null {
-  const r = spawnSync(PYTHON, ['-c', 'import json, torch; print(json.dumps([torch.__version__, torch.get_num_threads()]))'], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(PYTHON, ['-c', 'import json, torch; print(json.dumps([torch.__version__, torch.get_num_threads()]))'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   if (r.status !== 0) {
-    log(`torch: ${PYTHON} cannot import torch (${(r.error?.message ?? r.stderr ?? '').trim().split('\n').pop()}); torch figures will be null`);
+    log(
+      `torch: ${PYTHON} cannot import torch (${(r.error?.message ?? r.stderr ?? '').trim().split('\n').pop()}); torch figures will be null`,
+    );
     return null;
   }
   const [version, defaultThreads] = JSON.parse(r.stdout.trim()) as [string, number];
@@ -105,12 +141,31 @@ function probeTorch(log: Log): TorchProbe | null {
 }
 
 interface TorchResult {
-  torch_version: string; threads: number; train_img_s: number; train_img_s_mean: number; train_step_ms_median: number;
-  infer_img_s: number; infer_img_s_mean: number; infer_step_ms_median: number; final_loss: number;
+  torch_version: string;
+  threads: number;
+  train_img_s: number;
+  train_img_s_mean: number;
+  train_step_ms_median: number;
+  infer_img_s: number;
+  infer_img_s_mean: number;
+  infer_step_ms_median: number;
+  final_loss: number;
 }
 
 function runTorch(threads: number, steps: number, warmup: number, batch: number, channelsLast: boolean, log: Log): TorchResult | null {
-  const args = [TORCH_SCRIPT, '--threads', String(threads), '--steps', String(steps), '--warmup', String(warmup), '--batch', String(batch), '--size', String(SIZE)];
+  const args = [
+    TORCH_SCRIPT,
+    '--threads',
+    String(threads),
+    '--steps',
+    String(steps),
+    '--warmup',
+    String(warmup),
+    '--batch',
+    String(batch),
+    '--size',
+    String(SIZE),
+  ];
   if (channelsLast) args.push('--channels-last');
   // process.env carries OMP_WAIT_POLICY=PASSIVE (set by the engine on load), so both sides run OpenMP alike.
   const r = spawnSync(PYTHON, args, { encoding: 'utf8', timeout: 1_800_000, env: process.env });
@@ -132,9 +187,11 @@ export function run(o: BenchOptions, log: Log): BenchResult {
   const memoryBatch = o.memoryBatch ?? DEFAULTS.memoryBatch;
   const cl = o.channelsLast;
   const torch = o.noTorch ? null : probeTorch(log);
-  log(`engine bench: node ${process.version}, libtorch ${engineInfo().torchVersion}, threads ${threads} (libtorch default ${libtorchDefaultThreads}` +
-    `${torch ? `, python torch ${torch.version} default ${torch.defaultThreads}` : ''}), batch ${batch}, ${warmup} warm-up + ${steps} timed steps` +
-    `${cl ? ', channels-last' : ''}, OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? ''}`);
+  log(
+    `engine bench: node ${process.version}, libtorch ${engineInfo().torchVersion}, threads ${threads} (libtorch default ${libtorchDefaultThreads}` +
+      `${torch ? `, python torch ${torch.version} default ${torch.defaultThreads}` : ''}), batch ${batch}, ${warmup} warm-up + ${steps} timed steps` +
+      `${cl ? ', channels-last' : ''}, OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? ''}`,
+  );
 
   // ---- memory: many training steps on fresh random batches, sampling RSS and the live tensor count ----
   let peakRss = 0;
@@ -167,9 +224,11 @@ export function run(o: BenchOptions, log: Log): BenchResult {
     liveEnd = liveTensors();
     memFinalLoss = tidy(() => F.crossEntropy(net.forward(batchInput(memoryBatch, cl)), randint(0, CLASSES, [memoryBatch])).item());
     const secs = (performance.now() - t0) / 1e3;
-    log(`memory: ${o.memorySteps} steps at batch ${memoryBatch} in ${secs.toFixed(1)} s; peak rss ${(peakRss / MB).toFixed(1)} MB; ` +
-      `rss step 100 ${rss100 === null ? '-' : (rss100 / MB).toFixed(1)} MB → end ${(rssEnd / MB).toFixed(1)} MB; ` +
-      `live tensors before ${liveBefore}, step 100 ${live100 ?? '-'}, end ${liveEnd}`);
+    log(
+      `memory: ${o.memorySteps} steps at batch ${memoryBatch} in ${secs.toFixed(1)} s; peak rss ${(peakRss / MB).toFixed(1)} MB; ` +
+        `rss step 100 ${rss100 === null ? '-' : (rss100 / MB).toFixed(1)} MB → end ${(rssEnd / MB).toFixed(1)} MB; ` +
+        `live tensors before ${liveBefore}, step 100 ${live100 ?? '-'}, end ${liveEnd}`,
+    );
     opt.dispose();
     net.dispose();
   }
@@ -181,12 +240,22 @@ export function run(o: BenchOptions, log: Log): BenchResult {
   const x = batchInput(batch, cl);
   const y = randint(0, CLASSES, [batch]);
   net.train();
-  const train = rates(timeSteps(() => trainStep(net, opt, x, y), warmup, steps), batch);
+  const train = rates(
+    timeSteps(() => trainStep(net, opt, x, y), warmup, steps),
+    batch,
+  );
   const finalLoss = tidy(() => F.crossEntropy(net.forward(x), y).item());
-  log(`paenet train: ${train.imgS.toFixed(1)} img/s (median step ${train.stepMs.toFixed(1)} ms; mean-based ${train.imgSMean.toFixed(1)} img/s), loss after ${warmup + steps} steps ${finalLoss.toFixed(4)}`);
+  log(
+    `paenet train: ${train.imgS.toFixed(1)} img/s (median step ${train.stepMs.toFixed(1)} ms; mean-based ${train.imgSMean.toFixed(1)} img/s), loss after ${warmup + steps} steps ${finalLoss.toFixed(4)}`,
+  );
   net.eval();
-  const infer = rates(noGrad(() => timeSteps(() => tidy(() => void net.forward(x)), warmup, steps)), batch);
-  log(`paenet infer: ${infer.imgS.toFixed(1)} img/s (median step ${infer.stepMs.toFixed(1)} ms; mean-based ${infer.imgSMean.toFixed(1)} img/s)`);
+  const infer = rates(
+    noGrad(() => timeSteps(() => tidy(() => void net.forward(x)), warmup, steps)),
+    batch,
+  );
+  log(
+    `paenet infer: ${infer.imgS.toFixed(1)} img/s (median step ${infer.stepMs.toFixed(1)} ms; mean-based ${infer.imgSMean.toFixed(1)} img/s)`,
+  );
   opt.dispose();
   net.dispose();
   x.dispose();
@@ -195,8 +264,12 @@ export function run(o: BenchOptions, log: Log): BenchResult {
   // ---- PyTorch, same net and settings ----
   const t = torch ? runTorch(threads, steps, warmup, batch, cl, log) : null;
   if (t) {
-    log(`torch  train: ${t.train_img_s.toFixed(1)} img/s (median step ${t.train_step_ms_median.toFixed(1)} ms; mean-based ${t.train_img_s_mean.toFixed(1)} img/s), loss ${t.final_loss.toFixed(4)}`);
-    log(`torch  infer: ${t.infer_img_s.toFixed(1)} img/s (median step ${t.infer_step_ms_median.toFixed(1)} ms; mean-based ${t.infer_img_s_mean.toFixed(1)} img/s)`);
+    log(
+      `torch  train: ${t.train_img_s.toFixed(1)} img/s (median step ${t.train_step_ms_median.toFixed(1)} ms; mean-based ${t.train_img_s_mean.toFixed(1)} img/s), loss ${t.final_loss.toFixed(4)}`,
+    );
+    log(
+      `torch  infer: ${t.infer_img_s.toFixed(1)} img/s (median step ${t.infer_step_ms_median.toFixed(1)} ms; mean-based ${t.infer_img_s_mean.toFixed(1)} img/s)`,
+    );
   }
   const trainRatio = t ? train.imgS / t.train_img_s : null;
   const inferRatio = t ? infer.imgS / t.infer_img_s : null;

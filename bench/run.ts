@@ -39,7 +39,9 @@ const BENCHMARKS: Record<string, { describe: string; load: () => Promise<Benchma
 const USAGE = `usage: npm run bench -- <benchmark> [options]
 
 benchmarks:
-${Object.entries(BENCHMARKS).map(([n, b]) => `  ${n.padEnd(10)} ${b.describe}`).join('\n')}
+${Object.entries(BENCHMARKS)
+  .map(([n, b]) => `  ${n.padEnd(10)} ${b.describe}`)
+  .join('\n')}
 
 options:
   --json              print only the result JSON on stdout (progress on stderr)
@@ -56,7 +58,8 @@ options:
 function positiveInt(name: string, v: string | undefined, allowZero = false): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new Error(`--${name} needs a ${allowZero ? 'non-negative' : 'positive'} integer, got '${v}'`);
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1))
+    throw new Error(`--${name} needs a ${allowZero ? 'non-negative' : 'positive'} integer, got '${v}'`);
   return n;
 }
 

@@ -40,7 +40,8 @@ for (const file of files) {
   for (const m of text.matchAll(/^\s*(?:import|export)[^'"]*?from\s+['"](\.[^'"]+)['"]/gm)) {
     const target = relative(src, resolve(dirname(file), m[1]));
     const to = target.split('/')[0];
-    if (to !== layer && !allowed[layer].includes(to)) problems.push(`src/${rel}: imports src/${target} (${layer} must not depend on ${to})`);
+    if (to !== layer && !allowed[layer].includes(to))
+      problems.push(`src/${rel}: imports src/${target} (${layer} must not depend on ${to})`);
   }
 }
 if (problems.length) {

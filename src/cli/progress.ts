@@ -18,7 +18,13 @@ export function terminalProgress(enabled = true): ProgressSink {
       },
       tick(info) {
         done++;
-        bar.update(done, { info: info ? Object.entries(info).map(([k, v]) => `${k} ${v}`).join(' ') : '' });
+        bar.update(done, {
+          info: info
+            ? Object.entries(info)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(' ')
+            : '',
+        });
       },
       stop() {
         bar.stop();
@@ -40,7 +46,10 @@ export function terminalProgress(enabled = true): ProgressSink {
     },
     tick(info) {
       done++;
-      if (info) last = Object.entries(info).map(([k, v]) => `${k} ${v}`).join(' ');
+      if (info)
+        last = Object.entries(info)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(' ');
     },
     stop() {
       process.stderr.write(`${label}: ${done}/${total} batches in ${((Date.now() - t0) / 1000).toFixed(1)} s ${last}\n`);

@@ -38,7 +38,14 @@ interface SampleParams {
  * (float32 NCHW, at least indices.length * 3 * size * size), normalised. Random draws come only
  * from `rng`, in sample order, so a seed fixes the batch exactly.
  */
-export function augmentInto(src: Uint8Array, indices: ArrayLike<number>, size: number, out: Float32Array, rng: Rng, options: AugmentOptions = {}): void {
+export function augmentInto(
+  src: Uint8Array,
+  indices: ArrayLike<number>,
+  size: number,
+  out: Float32Array,
+  rng: Rng,
+  options: AugmentOptions = {},
+): void {
   const flipProb = options.flipProb ?? 0.5;
   const pad = Math.floor(options.pad ?? 4);
   const [smin, smax] = options.scale ?? [0.9, 1.1];

@@ -39,10 +39,14 @@ export function balanceReport(counts: readonly number[], names?: readonly string
   const inv = inverseFrequencyWeights(counts);
   const label = (c: number): string => names?.[c] ?? String(c);
   const width = Math.max(5, ...counts.map((_, c) => label(c).length));
-  const lines = [`${'class'.padEnd(width)}  ${'count'.padStart(7)}  ${'share'.padStart(6)}  ${'w_pae'.padStart(8)}  ${'w_inv'.padStart(6)}`];
+  const lines = [
+    `${'class'.padEnd(width)}  ${'count'.padStart(7)}  ${'share'.padStart(6)}  ${'w_pae'.padStart(8)}  ${'w_inv'.padStart(6)}`,
+  ];
   counts.forEach((n, c) => {
     const share = total > 0 ? ((100 * n) / total).toFixed(1) + '%' : '-';
-    lines.push(`${label(c).padEnd(width)}  ${String(n).padStart(7)}  ${share.padStart(6)}  ${pae[c]!.toFixed(3).padStart(8)}  ${inv[c]!.toFixed(3).padStart(6)}`);
+    lines.push(
+      `${label(c).padEnd(width)}  ${String(n).padStart(7)}  ${share.padStart(6)}  ${pae[c]!.toFixed(3).padStart(8)}  ${inv[c]!.toFixed(3).padStart(6)}`,
+    );
   });
   lines.push(`${'total'.padEnd(width)}  ${String(total).padStart(7)}`);
   return lines.join('\n');

@@ -124,7 +124,15 @@ export function mapLabels(inp: LabelMapInput): LabelMap {
 }
 
 // Fills labels[v] from the name column over the whole file (one label, one name); returns the named labels.
-function nameFromColumn(src: string, rows: readonly string[][], lines: readonly number[], labelCol: number, nameCol: number, nameColName: string, labels: string[]): number[] {
+function nameFromColumn(
+  src: string,
+  rows: readonly string[][],
+  lines: readonly number[],
+  labelCol: number,
+  nameCol: number,
+  nameColName: string,
+  labels: string[],
+): number[] {
   const seen = new Map<number, string>();
   rows.forEach((r, i) => {
     const cell = r[labelCol]!;

@@ -100,9 +100,11 @@ export class BatchLoader {
   constructor(data: LoaderData, options: BatchLoaderOptions) {
     const { size } = data;
     const count = data.pixels.length / (size * size * 3);
-    if (!Number.isInteger(count)) throw new Error(`BatchLoader: ${data.pixels.length} pixel bytes are not a whole number of ${size}x${size}x3 images`);
+    if (!Number.isInteger(count))
+      throw new Error(`BatchLoader: ${data.pixels.length} pixel bytes are not a whole number of ${size}x${size}x3 images`);
     if (data.labels.length !== count) throw new Error(`BatchLoader: ${data.labels.length} labels for ${count} images`);
-    if (!(Number.isInteger(options.batchSize) && options.batchSize > 0)) throw new Error(`BatchLoader: batchSize must be a positive integer, got ${options.batchSize}`);
+    if (!(Number.isInteger(options.batchSize) && options.batchSize > 0))
+      throw new Error(`BatchLoader: batchSize must be a positive integer, got ${options.batchSize}`);
     this.size = size;
     // The worker reads pixels through shared memory; copy once if they are not shared yet.
     if (data.pixels.buffer instanceof SharedArrayBuffer) this.pixels = data.pixels;

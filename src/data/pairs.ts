@@ -63,7 +63,9 @@ export function loadPairs(pairsPath: string, options: PairsOptions = {}): Pairs 
   }
   const expected = folds * perFold * 2;
   if (lines.length - 1 !== expected) {
-    throw new Error(`${src}: header says ${folds} folds x ${perFold} matched + ${perFold} mismatched = ${expected} pairs, file has ${lines.length - 1} lines after it`);
+    throw new Error(
+      `${src}: header says ${folds} folds x ${perFold} matched + ${perFold} mismatched = ${expected} pairs, file has ${lines.length - 1} lines after it`,
+    );
   }
   const base = dirname(resolve(pairsPath));
   const images: string[] = [];

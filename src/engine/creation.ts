@@ -21,14 +21,23 @@ function finish(t: Tensor, o: TensorOptions | undefined): Tensor {
 
 function packNumbers(values: ArrayLike<number>, dtype: DType): TensorData {
   switch (dtype) {
-    case 'float64': return Float64Array.from(values);
-    case 'int64': return BigInt64Array.from(Array.from(values, (v) => BigInt(Math.trunc(v))));
-    case 'int32': return Int32Array.from(values);
-    case 'int16': return Int16Array.from(values);
-    case 'int8': return Int8Array.from(values);
-    case 'uint8': case 'bool': return Uint8Array.from(values, (v) => (dtype === 'bool' ? (v ? 1 : 0) : v));
-    case 'float32': return Float32Array.from(values);
-    default: throw new Error(`paenet: tensor() cannot pack JS numbers as ${dtype}`);
+    case 'float64':
+      return Float64Array.from(values);
+    case 'int64':
+      return BigInt64Array.from(Array.from(values, (v) => BigInt(Math.trunc(v))));
+    case 'int32':
+      return Int32Array.from(values);
+    case 'int16':
+      return Int16Array.from(values);
+    case 'int8':
+      return Int8Array.from(values);
+    case 'uint8':
+    case 'bool':
+      return Uint8Array.from(values, (v) => (dtype === 'bool' ? (v ? 1 : 0) : v));
+    case 'float32':
+      return Float32Array.from(values);
+    default:
+      throw new Error(`paenet: tensor() cannot pack JS numbers as ${dtype}`);
   }
 }
 
@@ -39,9 +48,10 @@ function packNumbers(values: ArrayLike<number>, dtype: DType): TensorData {
 export function tensor(values: TensorData | ArrayLike<number>, shape?: number[], options?: TensorOptions): Tensor {
   const isTyped = ArrayBuffer.isView(values);
   const dtype = options?.dtype ?? (isTyped ? dtypeOfArray(values as TensorData) : 'float32');
-  const data = isTyped && (dtypeOfArray(values as TensorData) === dtype || (dtype === 'bool' && values instanceof Uint8Array))
-    ? (values as TensorData)
-    : packNumbers(values as ArrayLike<number>, dtype);
+  const data =
+    isTyped && (dtypeOfArray(values as TensorData) === dtype || (dtype === 'bool' && values instanceof Uint8Array))
+      ? (values as TensorData)
+      : packNumbers(values as ArrayLike<number>, dtype);
   const dims = shape ?? [data.length];
   return finish(new Tensor(native.fromBuffer(data, dims, dtypeCode(dtype), options?.device)), options);
 }

@@ -17,7 +17,17 @@ export interface Conv2dOptions {
 
 /** 2-D convolution, input NCHW, weight [out, in/groups, kh, kw]. */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, o: Conv2dOptions = {}): Tensor {
-  return wrap(aten('conv2d')([x.handle, weight.handle, bias?.handle ?? null, pair(o.stride ?? 1), pair(o.padding ?? 0), pair(o.dilation ?? 1), o.groups ?? 1]));
+  return wrap(
+    aten('conv2d')([
+      x.handle,
+      weight.handle,
+      bias?.handle ?? null,
+      pair(o.stride ?? 1),
+      pair(o.padding ?? 0),
+      pair(o.dilation ?? 1),
+      o.groups ?? 1,
+    ]),
+  );
 }
 
 /** y = x Wᵀ + b, weight [out, in]. */
@@ -34,12 +44,26 @@ export interface BatchNormOptions {
 
 /** Batch normalisation over dim 1 (N,C[,H,W]); running stats are updated in place when training. */
 export function batchNorm(
-  x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight: Tensor | null, bias: Tensor | null, o: BatchNormOptions,
+  x: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  o: BatchNormOptions,
 ): Tensor {
-  return wrap(aten('batch_norm')([
-    x.handle, weight?.handle ?? null, bias?.handle ?? null, runningMean?.handle ?? null, runningVar?.handle ?? null,
-    o.training, o.momentum ?? 0.1, o.eps ?? 1e-5, false,
-  ]));
+  return wrap(
+    aten('batch_norm')([
+      x.handle,
+      weight?.handle ?? null,
+      bias?.handle ?? null,
+      runningMean?.handle ?? null,
+      runningVar?.handle ?? null,
+      o.training,
+      o.momentum ?? 0.1,
+      o.eps ?? 1e-5,
+      false,
+    ]),
+  );
 }
 
 export function relu(x: Tensor): Tensor {

@@ -4,7 +4,19 @@ export type { DType, TensorData } from './dtype.ts';
 export { dtypeSize } from './dtype.ts';
 export * from './creation.ts';
 export { tidy, keep, dispose, liveTensors, liveTensorBytes, type Disposable } from './scope.ts';
-export { noGrad, enableGrad, isGradEnabled, manualSeed, setNumThreads, getNumThreads, availableDevices, cudaAvailable, engineInfo, emptyCache, cacheStats } from './runtime.ts';
+export {
+  noGrad,
+  enableGrad,
+  isGradEnabled,
+  manualSeed,
+  setNumThreads,
+  getNumThreads,
+  availableDevices,
+  cudaAvailable,
+  engineInfo,
+  emptyCache,
+  cacheStats,
+} from './runtime.ts';
 export * as F from './functional.ts';
 export * as nn from './nn/index.ts';
 export * as optim from './optim/index.ts';

@@ -68,7 +68,8 @@ export function tidy<T>(fn: () => T): T {
     throw e;
   }
   scopes.pop();
-  if (result instanceof Promise) throw new Error('paenet: tidy() takes a synchronous function (an async one would free tensors it still uses)');
+  if (result instanceof Promise)
+    throw new Error('paenet: tidy() takes a synchronous function (an async one would free tensors it still uses)');
   const kept = new Set<Tracked>();
   forEachTracked(result, (t) => kept.add(t));
   for (const t of scope) if (!kept.has(t)) t.dispose();

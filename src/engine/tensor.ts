@@ -112,7 +112,8 @@ export class Tensor {
   to(target: DType | string): Tensor {
     if (isDType(target)) return wrap(aten('to', 'dtype')([this.handle, dtypeCode(target)]));
     // A string c10 cannot parse as a device aborts the process inside the addon, so reject it here.
-    if (!DEVICE.test(target)) throw new Error(`paenet: to() needs a dtype (${[...DTYPES].join(', ')}) or a device such as 'cpu' or 'cuda:0', got '${target}'`);
+    if (!DEVICE.test(target))
+      throw new Error(`paenet: to() needs a dtype (${[...DTYPES].join(', ')}) or a device such as 'cpu' or 'cuda:0', got '${target}'`);
     return wrap(aten('to', 'device')([this.handle, target, native.dtype(this.handle)]));
   }
   float(): Tensor {
@@ -130,10 +131,14 @@ export class Tensor {
 
   // ---- elementwise ----
   add(o: Other, alpha = 1): Tensor {
-    return wrap(typeof o === 'number' ? aten('add', 'Scalar')([this.handle, o, alpha]) : aten('add', 'Tensor')([this.handle, o.handle, alpha]));
+    return wrap(
+      typeof o === 'number' ? aten('add', 'Scalar')([this.handle, o, alpha]) : aten('add', 'Tensor')([this.handle, o.handle, alpha]),
+    );
   }
   sub(o: Other, alpha = 1): Tensor {
-    return wrap(typeof o === 'number' ? aten('sub', 'Scalar')([this.handle, o, alpha]) : aten('sub', 'Tensor')([this.handle, o.handle, alpha]));
+    return wrap(
+      typeof o === 'number' ? aten('sub', 'Scalar')([this.handle, o, alpha]) : aten('sub', 'Tensor')([this.handle, o.handle, alpha]),
+    );
   }
   mul(o: Other): Tensor {
     return wrap(typeof o === 'number' ? aten('mul', 'Scalar')([this.handle, o]) : aten('mul', 'Tensor')([this.handle, o.handle]));
@@ -142,7 +147,9 @@ export class Tensor {
     return wrap(typeof o === 'number' ? aten('div', 'Scalar')([this.handle, o]) : aten('div', 'Tensor')([this.handle, o.handle]));
   }
   pow(o: Other): Tensor {
-    return wrap(typeof o === 'number' ? aten('pow', 'Tensor_Scalar')([this.handle, o]) : aten('pow', 'Tensor_Tensor')([this.handle, o.handle]));
+    return wrap(
+      typeof o === 'number' ? aten('pow', 'Tensor_Scalar')([this.handle, o]) : aten('pow', 'Tensor_Tensor')([this.handle, o.handle]),
+    );
   }
   maximum(o: Tensor): Tensor {
     return wrap(aten('maximum')([this.handle, o.handle]));
@@ -150,20 +157,48 @@ export class Tensor {
   minimum(o: Tensor): Tensor {
     return wrap(aten('minimum')([this.handle, o.handle]));
   }
-  neg(): Tensor { return this.unary('neg'); }
-  abs(): Tensor { return this.unary('abs'); }
-  sign(): Tensor { return this.unary('sign'); }
-  exp(): Tensor { return this.unary('exp'); }
-  log(): Tensor { return this.unary('log'); }
-  sqrt(): Tensor { return this.unary('sqrt'); }
-  rsqrt(): Tensor { return this.unary('rsqrt'); }
-  sin(): Tensor { return this.unary('sin'); }
-  cos(): Tensor { return this.unary('cos'); }
-  acos(): Tensor { return this.unary('acos'); }
-  tanh(): Tensor { return this.unary('tanh'); }
-  sigmoid(): Tensor { return this.unary('sigmoid'); }
-  relu(): Tensor { return this.unary('relu'); }
-  square(): Tensor { return this.mul(this); }
+  neg(): Tensor {
+    return this.unary('neg');
+  }
+  abs(): Tensor {
+    return this.unary('abs');
+  }
+  sign(): Tensor {
+    return this.unary('sign');
+  }
+  exp(): Tensor {
+    return this.unary('exp');
+  }
+  log(): Tensor {
+    return this.unary('log');
+  }
+  sqrt(): Tensor {
+    return this.unary('sqrt');
+  }
+  rsqrt(): Tensor {
+    return this.unary('rsqrt');
+  }
+  sin(): Tensor {
+    return this.unary('sin');
+  }
+  cos(): Tensor {
+    return this.unary('cos');
+  }
+  acos(): Tensor {
+    return this.unary('acos');
+  }
+  tanh(): Tensor {
+    return this.unary('tanh');
+  }
+  sigmoid(): Tensor {
+    return this.unary('sigmoid');
+  }
+  relu(): Tensor {
+    return this.unary('relu');
+  }
+  square(): Tensor {
+    return this.mul(this);
+  }
   clamp(min?: number, max?: number): Tensor {
     return wrap(aten('clamp')([this.handle, min ?? null, max ?? null]));
   }
@@ -172,18 +207,36 @@ export class Tensor {
   }
 
   // ---- comparisons and masks ----
-  eq(o: Other): Tensor { return this.compare('eq', o); }
-  ne(o: Other): Tensor { return this.compare('ne', o); }
-  lt(o: Other): Tensor { return this.compare('lt', o); }
-  le(o: Other): Tensor { return this.compare('le', o); }
-  gt(o: Other): Tensor { return this.compare('gt', o); }
-  ge(o: Other): Tensor { return this.compare('ge', o); }
+  eq(o: Other): Tensor {
+    return this.compare('eq', o);
+  }
+  ne(o: Other): Tensor {
+    return this.compare('ne', o);
+  }
+  lt(o: Other): Tensor {
+    return this.compare('lt', o);
+  }
+  le(o: Other): Tensor {
+    return this.compare('le', o);
+  }
+  gt(o: Other): Tensor {
+    return this.compare('gt', o);
+  }
+  ge(o: Other): Tensor {
+    return this.compare('ge', o);
+  }
   private compare(name: string, o: Other): Tensor {
     return wrap(typeof o === 'number' ? aten(name, 'Scalar')([this.handle, o]) : aten(name, 'Tensor')([this.handle, o.handle]));
   }
-  logicalNot(): Tensor { return this.unary('logical_not'); }
-  logicalAnd(o: Tensor): Tensor { return wrap(aten('logical_and')([this.handle, o.handle])); }
-  logicalOr(o: Tensor): Tensor { return wrap(aten('logical_or')([this.handle, o.handle])); }
+  logicalNot(): Tensor {
+    return this.unary('logical_not');
+  }
+  logicalAnd(o: Tensor): Tensor {
+    return wrap(aten('logical_and')([this.handle, o.handle]));
+  }
+  logicalOr(o: Tensor): Tensor {
+    return wrap(aten('logical_or')([this.handle, o.handle]));
+  }
   maskedFill(mask: Tensor, value: number): Tensor {
     return wrap(aten('masked_fill', 'Scalar')([this.handle, mask.handle, value]));
   }
@@ -235,8 +288,12 @@ export class Tensor {
     if (dim === undefined) return wrap(aten('norm', 'Scalar')([this.handle, p]));
     return wrap(aten('norm', 'ScalarOpt_dim')([this.handle, p, typeof dim === 'number' ? [dim] : dim, keepdim]));
   }
-  all(): Tensor { return this.unary('all'); }
-  any(): Tensor { return this.unary('any'); }
+  all(): Tensor {
+    return this.unary('all');
+  }
+  any(): Tensor {
+    return this.unary('any');
+  }
   /** Number of true (non-zero) elements. */
   countNonzero(): number {
     const c = wrap(aten('count_nonzero')([this.handle, null]));
@@ -260,19 +317,39 @@ export class Tensor {
   }
 
   // ---- shape ----
-  reshape(shape: number[]): Tensor { return wrap(aten('reshape')([this.handle, shape])); }
-  view(shape: number[]): Tensor { return wrap(aten('view')([this.handle, shape])); }
-  flatten(start = 0, end = -1): Tensor { return wrap(aten('flatten', 'using_ints')([this.handle, start, end])); }
-  permute(dims: number[]): Tensor { return wrap(aten('permute')([this.handle, dims])); }
-  transpose(a: number, b: number): Tensor { return wrap(aten('transpose', 'int')([this.handle, a, b])); }
-  t(): Tensor { return this.unary('t'); }
+  reshape(shape: number[]): Tensor {
+    return wrap(aten('reshape')([this.handle, shape]));
+  }
+  view(shape: number[]): Tensor {
+    return wrap(aten('view')([this.handle, shape]));
+  }
+  flatten(start = 0, end = -1): Tensor {
+    return wrap(aten('flatten', 'using_ints')([this.handle, start, end]));
+  }
+  permute(dims: number[]): Tensor {
+    return wrap(aten('permute')([this.handle, dims]));
+  }
+  transpose(a: number, b: number): Tensor {
+    return wrap(aten('transpose', 'int')([this.handle, a, b]));
+  }
+  t(): Tensor {
+    return this.unary('t');
+  }
   squeeze(dim?: number): Tensor {
     return wrap(dim === undefined ? aten('squeeze')([this.handle]) : aten('squeeze', 'dim')([this.handle, dim]));
   }
-  unsqueeze(dim: number): Tensor { return wrap(aten('unsqueeze')([this.handle, dim])); }
-  expand(shape: number[]): Tensor { return wrap(aten('expand')([this.handle, shape])); }
-  repeat(times: number[]): Tensor { return wrap(aten('repeat')([this.handle, times])); }
-  flip(dims: number[]): Tensor { return wrap(aten('flip')([this.handle, dims])); }
+  unsqueeze(dim: number): Tensor {
+    return wrap(aten('unsqueeze')([this.handle, dim]));
+  }
+  expand(shape: number[]): Tensor {
+    return wrap(aten('expand')([this.handle, shape]));
+  }
+  repeat(times: number[]): Tensor {
+    return wrap(aten('repeat')([this.handle, times]));
+  }
+  flip(dims: number[]): Tensor {
+    return wrap(aten('flip')([this.handle, dims]));
+  }
   /** Elements start..end (exclusive) along `dim`, with a step; a view. Negative indices count from the end. */
   slice(dim: number, start?: number, end?: number, step = 1): Tensor {
     return wrap(aten('slice', 'Tensor')([this.handle, dim, start ?? null, end ?? null, step]));
@@ -281,7 +358,9 @@ export class Tensor {
     return wrap(aten('narrow')([this.handle, dim, start, length]));
   }
   /** Index `index` along `dim`, removing that dimension; a view. */
-  select(dim: number, index: number): Tensor { return wrap(aten('select', 'int')([this.handle, dim, index])); }
+  select(dim: number, index: number): Tensor {
+    return wrap(aten('select', 'int')([this.handle, dim, index]));
+  }
   indexSelect(dim: number, index: Tensor): Tensor {
     return wrap(aten('index_select')([this.handle, dim, index.handle]));
   }
@@ -289,13 +368,23 @@ export class Tensor {
   index(indices: (Tensor | null)[]): Tensor {
     return wrap(aten('index', 'Tensor')([this.handle, indices.map((i) => (i ? i.handle : null))]));
   }
-  gather(dim: number, index: Tensor): Tensor { return wrap(aten('gather')([this.handle, dim, index.handle])); }
-  chunk(chunks: number, dim = 0): Tensor[] { return wrapList(aten('chunk')([this.handle, chunks, dim])); }
-  split(size: number, dim = 0): Tensor[] { return wrapList(aten('split', 'Tensor')([this.handle, size, dim])); }
+  gather(dim: number, index: Tensor): Tensor {
+    return wrap(aten('gather')([this.handle, dim, index.handle]));
+  }
+  chunk(chunks: number, dim = 0): Tensor[] {
+    return wrapList(aten('chunk')([this.handle, chunks, dim]));
+  }
+  split(size: number, dim = 0): Tensor[] {
+    return wrapList(aten('split', 'Tensor')([this.handle, size, dim]));
+  }
 
   // ---- linear algebra ----
-  matmul(o: Tensor): Tensor { return wrap(aten('matmul')([this.handle, o.handle])); }
-  mm(o: Tensor): Tensor { return wrap(aten('mm')([this.handle, o.handle])); }
+  matmul(o: Tensor): Tensor {
+    return wrap(aten('matmul')([this.handle, o.handle]));
+  }
+  mm(o: Tensor): Tensor {
+    return wrap(aten('mm')([this.handle, o.handle]));
+  }
 
   // ---- in place (for optimisers and masks; return this) ----
   add_(o: Other, alpha = 1): this {

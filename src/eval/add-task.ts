@@ -3,13 +3,39 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { balanceReport, classCounts, inverseFrequencyWeights, kFold, paeClassWeights, trainValFromFolds } from '../data/index.ts';
 import {
-  DEFAULT_PRUNE, DEFAULT_TRAIN, PackableNet, openFree, packTask, nextTaskId, taskRecord, trainTask, validateRatios,
-  type EventSink, type GoalRecord, type PackCheckpoint, type PackResult, type PaeModel, type ProgressSink, type PruneConfig, type TaskDescription,
-  type TaskRecord, type TrainConfig,
+  DEFAULT_PRUNE,
+  DEFAULT_TRAIN,
+  PackableNet,
+  openFree,
+  packTask,
+  nextTaskId,
+  taskRecord,
+  trainTask,
+  validateRatios,
+  type EventSink,
+  type GoalRecord,
+  type PackCheckpoint,
+  type PackResult,
+  type PaeModel,
+  type ProgressSink,
+  type PruneConfig,
+  type TaskDescription,
+  type TaskRecord,
+  type TrainConfig,
 } from '../pae/index.ts';
 import type { CheckpointDir } from './checkpoint.ts';
 import { manualSeed } from '../engine/index.ts';
-import { headFor, ImageTaskData, loadImageSet, loadPairSet, metricFor, subsetImageSet, type ImageSet, type PairSet, type TaskKind } from '../tasks/index.ts';
+import {
+  headFor,
+  ImageTaskData,
+  loadImageSet,
+  loadPairSet,
+  metricFor,
+  subsetImageSet,
+  type ImageSet,
+  type PairSet,
+  type TaskKind,
+} from '../tasks/index.ts';
 import { classificationValidator, evaluateVerificationTask, verificationValidator } from './protocols.ts';
 
 export interface AddTaskSpec {
@@ -71,7 +97,14 @@ function labelOf(spec: AddTaskSpec): string {
 }
 
 /** Trains an individual (dense, single-task) network of the same backbone on the same data; returns its best score. */
-export async function individualScore(model: PaeModel, spec: AddTaskSpec, data: ImageTaskData, classes: number, train: TrainConfig, sinks: AddTaskSinks): Promise<number> {
+export async function individualScore(
+  model: PaeModel,
+  spec: AddTaskSpec,
+  data: ImageTaskData,
+  classes: number,
+  train: TrainConfig,
+  sinks: AddTaskSinks,
+): Promise<number> {
   const net = PackableNet.create({ ...structuredClone(model.config), expansions: [] });
   try {
     net.addTaskSlot(1, 'cumulative', headFor(spec.kind, classes, spec.identityHead));
@@ -99,15 +132,29 @@ async function loadTaskData(spec: AddTaskSpec, size: number, sinks: AddTaskSinks
     if (done === 0 || done === total) sinks.note?.(`${what}: ${done}/${total} images`);
   };
   const badImage = (path: string, message: string): void => sinks.note?.(`skipped bad image ${path}: ${message}`);
-  if (spec.folds && spec.kind !== 'classify') throw new Error('paenet: --folds applies to classify tasks (identity tasks are validated on pairs)');
-  if (spec.folds && !(Number.isInteger(spec.folds.k) && spec.folds.k >= 2 && Number.isInteger(spec.folds.i) && spec.folds.i >= 0 && spec.folds.i < spec.folds.k)) {
+  if (spec.folds && spec.kind !== 'classify')
+    throw new Error('paenet: --folds applies to classify tasks (identity tasks are validated on pairs)');
+  if (
+    spec.folds &&
+    !(
+      Number.isInteger(spec.folds.k) &&
+      spec.folds.k >= 2 &&
+      Number.isInteger(spec.folds.i) &&
+      spec.folds.i >= 0 &&
+      spec.folds.i < spec.folds.k
+    )
+  ) {
     throw new Error(`paenet: --fold must be an integer in [0, ${spec.folds.k - 1}] and --folds an integer ≥ 2`);
   }
   // With folds, the whole manifest is one pool split Adience-style (stratified, seeded); otherwise the split column decides.
   const pool = await loadImageSet(spec.data, {
-    label, size, ...(spec.folds ? {} : { split: spec.trainSplit ?? 'train' }),
+    label,
+    size,
+    ...(spec.folds ? {} : { split: spec.trainSplit ?? 'train' }),
     ...(spec.limit?.train ? { limit: spec.limit.train, limitBy: spec.kind === 'identity' ? ('class' as const) : ('spread' as const) } : {}),
-    ...(spec.where ? { where: spec.where } : {}), onProgress: progress(spec.folds ? 'decoding images' : 'decoding training images'), onBadImage: badImage,
+    ...(spec.where ? { where: spec.where } : {}),
+    onProgress: progress(spec.folds ? 'decoding images' : 'decoding training images'),
+    onBadImage: badImage,
   });
   let train = pool;
   let val: ImageSet | undefined;
@@ -120,14 +167,23 @@ async function loadTaskData(spec: AddTaskSpec, size: number, sinks: AddTaskSinks
   const counts = classCounts(train.labels, train.classNames.length);
   if (spec.kind === 'classify') sinks.note?.(balanceReport(counts, train.classNames));
   else sinks.note?.(`${counts.filter((c) => c > 0).length} identities with images, ${Math.max(...counts)} images for the largest`);
-  sinks.note?.(`${spec.data}: ${train.labels.length} training images, ${train.classNames.length} classes` +
-    ` (skipped: ${train.skipped.empty} empty labels, ${train.skipped.negative} negative labels, ${train.skipped.badImages} bad images)`);
+  sinks.note?.(
+    `${spec.data}: ${train.labels.length} training images, ${train.classNames.length} classes` +
+      ` (skipped: ${train.skipped.empty} empty labels, ${train.skipped.negative} negative labels, ${train.skipped.badImages} bad images)`,
+  );
   if (spec.kind === 'classify') {
     const empty = counts.findIndex((c) => c === 0);
-    if (empty >= 0) throw new Error(`${spec.data}: class '${train.classNames[empty]}' has no training images in split '${spec.trainSplit ?? 'train'}'`);
+    if (empty >= 0)
+      throw new Error(`${spec.data}: class '${train.classNames[empty]}' has no training images in split '${spec.trainSplit ?? 'train'}'`);
     val ??= await loadImageSet(spec.data, {
-      label, split: spec.valSplit ?? 'val', size, classes: train.classNames, ...(spec.limit?.val ? { limit: spec.limit.val } : {}),
-      ...(spec.where ? { where: spec.where } : {}), onProgress: progress('decoding validation images'), onBadImage: badImage,
+      label,
+      split: spec.valSplit ?? 'val',
+      size,
+      classes: train.classNames,
+      ...(spec.limit?.val ? { limit: spec.limit.val } : {}),
+      ...(spec.where ? { where: spec.where } : {}),
+      onProgress: progress('decoding validation images'),
+      onBadImage: badImage,
     });
     return { train, val, validate: classificationValidator(val) };
   }
@@ -142,14 +198,23 @@ async function loadTaskData(spec: AddTaskSpec, size: number, sinks: AddTaskSinks
  * state after training and after every pruning step is saved; with `resume`, the cycle continues from there
  * (the checkpoint's model replaces `model`, which is then left untouched).
  */
-export async function addTask(model: PaeModel, spec: AddTaskSpec, sinks: AddTaskSinks = {}, ck: CheckpointOptions = {}): Promise<AddTaskResult> {
+export async function addTask(
+  model: PaeModel,
+  spec: AddTaskSpec,
+  sinks: AddTaskSinks = {},
+  ck: CheckpointOptions = {},
+): Promise<AddTaskResult> {
   let resumed: ReturnType<CheckpointDir['load']> | undefined;
   if (ck.resume) {
-    if (!ck.checkpoints?.exists()) throw new Error(`${ck.checkpoints?.dir ?? 'checkpoint'}: nothing to resume (no checkpoint for task '${spec.name}')`);
+    if (!ck.checkpoints?.exists())
+      throw new Error(`${ck.checkpoints?.dir ?? 'checkpoint'}: nothing to resume (no checkpoint for task '${spec.name}')`);
     resumed = ck.checkpoints.load();
-    if (resumed.state.taskName !== spec.name) throw new Error(`${ck.checkpoints.dir}: checkpoint is for task '${resumed.state.taskName}', not '${spec.name}'`);
+    if (resumed.state.taskName !== spec.name)
+      throw new Error(`${ck.checkpoints.dir}: checkpoint is for task '${resumed.state.taskName}', not '${spec.name}'`);
     model = resumed.model;
-    sinks.note?.(`resuming '${spec.name}' from ${ck.checkpoints.dir} (stage ${resumed.state.stage}, ${resumed.state.records?.length ?? 0} pruning records)`);
+    sinks.note?.(
+      `resuming '${spec.name}' from ${ck.checkpoints.dir} (stage ${resumed.state.stage}, ${resumed.state.records?.length ?? 0} pruning records)`,
+    );
   }
   if (model.tasks.some((t) => t.name === spec.name)) throw new Error(`paenet: the model already has a task named '${spec.name}'`);
   // Same seed, same data, same threads → the same run: weight init, dropout and expansion draws all come from here.
@@ -159,8 +224,15 @@ export async function addTask(model: PaeModel, spec: AddTaskSpec, sinks: AddTask
   const { train, val, pairSet, pairsFile, validate } = await loadTaskData(spec, size, sinks);
   const counts = classCounts(train.labels, train.classNames.length);
   const classes = train.classNames.length;
-  const weights = spec.classWeights === 'pae' ? paeClassWeights(counts) : spec.classWeights === 'inverse' ? inverseFrequencyWeights(counts) : undefined;
-  const data = new ImageTaskData({ train, validate, batchSize: spec.batchSize ?? 64, seed: spec.seed ?? 0, ...(weights ? { classWeights: weights } : {}) });
+  const weights =
+    spec.classWeights === 'pae' ? paeClassWeights(counts) : spec.classWeights === 'inverse' ? inverseFrequencyWeights(counts) : undefined;
+  const data = new ImageTaskData({
+    train,
+    validate,
+    batchSize: spec.batchSize ?? 64,
+    seed: spec.seed ?? 0,
+    ...(weights ? { classWeights: weights } : {}),
+  });
   const trainCfg: TrainConfig = { ...DEFAULT_TRAIN, ...spec.train };
   const pruneCfg: PruneConfig = { ...DEFAULT_PRUNE, ...spec.prune };
   validateRatios(pruneCfg.ratios);
@@ -177,26 +249,53 @@ export async function addTask(model: PaeModel, spec: AddTaskSpec, sinks: AddTask
     const id = resumed ? resumed.state.taskId : nextTaskId(model.net);
     const head = resumed ? resumed.head : headFor(spec.kind, classes, spec.identityHead);
     const describe = (): TaskDescription => ({
-      name: spec.name, kind: spec.kind, labels: spec.kind === 'classify' ? train.classNames : [], head, goal, metricName: metricFor(spec.kind),
+      name: spec.name,
+      kind: spec.kind,
+      labels: spec.kind === 'classify' ? train.classNames : [],
+      head,
+      goal,
+      metricName: metricFor(spec.kind),
       data: {
-        manifest: spec.data, label, trainSplit: spec.folds ? undefined : spec.trainSplit ?? 'train', folds: spec.folds, valSplit: spec.kind === 'classify' ? spec.valSplit ?? 'val' : undefined,
-        pairs: pairsFile, trainImages: train.labels.length, valImages: val?.labels.length, classCounts: counts, skipped: train.skipped,
+        manifest: spec.data,
+        label,
+        trainSplit: spec.folds ? undefined : (spec.trainSplit ?? 'train'),
+        folds: spec.folds,
+        valSplit: spec.kind === 'classify' ? (spec.valSplit ?? 'val') : undefined,
+        pairs: pairsFile,
+        trainImages: train.labels.length,
+        valImages: val?.labels.length,
+        classCounts: counts,
+        skipped: train.skipped,
       },
       extra: { inputSize: size, normalisation: { mean: 127.5, scale: 128 } },
     });
     const checkpoint = (c: PackCheckpoint): void => {
       const provisional = taskRecord(model, describe(), {
-        task: id, trainedAccuracy: c.trainedAccuracy, accuracy: c.trainedAccuracy, ratio: c.pruning?.candidateRatio ?? 0,
-        records: c.pruning?.records ?? [], expansions: c.expansions, ownedWeights: 0, decisions: c.decisions,
+        task: id,
+        trainedAccuracy: c.trainedAccuracy,
+        accuracy: c.trainedAccuracy,
+        ratio: c.pruning?.candidateRatio ?? 0,
+        records: c.pruning?.records ?? [],
+        expansions: c.expansions,
+        ownedWeights: 0,
+        decisions: c.decisions,
         train: { best: c.trainedAccuracy, bestEpoch: -1, epochsRun: 0, history: [] },
       });
       ck.checkpoints!.save(model, provisional, goal, c);
     };
     sinks.events?.emit({ type: 'task-start', task: id, name: spec.name, goal: goal.value });
     const result = await packTask(model.net, id, head, data, {
-      train: trainCfg, prune: pruneCfg, goal: goal.value, maxExpansions: spec.maxExpansions ?? 2, expandRatio: spec.expandRatio ?? 1.2,
-      skipPruning: spec.skipPruning ?? false, sharing: spec.sharing ?? 'cumulative', ...(sinks.events ? { events: sinks.events } : {}), ...(sinks.progress ? { progress: sinks.progress } : {}),
-      ...(ck.checkpoints ? { onCheckpoint: checkpoint } : {}), ...(resumed ? { resume: resumed.resume } : {}),
+      train: trainCfg,
+      prune: pruneCfg,
+      goal: goal.value,
+      maxExpansions: spec.maxExpansions ?? 2,
+      expandRatio: spec.expandRatio ?? 1.2,
+      skipPruning: spec.skipPruning ?? false,
+      sharing: spec.sharing ?? 'cumulative',
+      ...(sinks.events ? { events: sinks.events } : {}),
+      ...(sinks.progress ? { progress: sinks.progress } : {}),
+      ...(ck.checkpoints ? { onCheckpoint: checkpoint } : {}),
+      ...(resumed ? { resume: resumed.resume } : {}),
     });
     const description = describe();
     const extra = description.extra!;

@@ -5,7 +5,16 @@ import { tensor, type Tensor } from '../engine/index.ts';
 import { writeFileAtomicSync } from '../io/atomic-write.ts';
 import { decodeSafetensors, encodeSafetensors, typedFromRecord, type TensorRecord } from '../io/safetensors.ts';
 import {
-  loadModel, saveModel, Snapshot, type GoalRecord, type HeadSpec, type PackCheckpoint, type PackResume, type PaeModel, type RatioRecord, type TaskRecord,
+  loadModel,
+  saveModel,
+  Snapshot,
+  type GoalRecord,
+  type HeadSpec,
+  type PackCheckpoint,
+  type PackResume,
+  type PaeModel,
+  type RatioRecord,
+  type TaskRecord,
 } from '../pae/index.ts';
 
 /** resume.json: everything but tensors. */
@@ -57,14 +66,23 @@ export class CheckpointDir {
       model.tasks.pop();
     }
     const state: CheckpointState = {
-      version: 1, taskName: provisional.name, taskId: provisional.id, goal, stage: c.stage, step: this.step, trainedAccuracy: c.trainedAccuracy,
-      expansions: c.expansions, decisions: c.decisions, stateFile,
+      version: 1,
+      taskName: provisional.name,
+      taskId: provisional.id,
+      goal,
+      stage: c.stage,
+      step: this.step,
+      trainedAccuracy: c.trainedAccuracy,
+      expansions: c.expansions,
+      decisions: c.decisions,
+      stateFile,
       ...(c.pruning ? { records: c.pruning.records, candidateRatio: c.pruning.candidateRatio, candidateFile: this.candidateFile } : {}),
     };
     writeFileAtomicSync(join(this.dir, 'resume.json'), Buffer.from(JSON.stringify(state, null, 2)));
     // Files the new resume.json no longer names can go.
     if (previous && previous.stateFile !== stateFile) rmSync(join(this.dir, previous.stateFile), { force: true });
-    if (previous?.candidateFile && previous.candidateFile !== this.candidateFile) rmSync(join(this.dir, previous.candidateFile), { force: true });
+    if (previous?.candidateFile && previous.candidateFile !== this.candidateFile)
+      rmSync(join(this.dir, previous.candidateFile), { force: true });
   }
 
   read(): CheckpointState | null {
@@ -94,7 +112,11 @@ export class CheckpointDir {
     this.candidateFile = state.candidateFile;
     const resume: PackResume = { trainedAccuracy: state.trainedAccuracy, expansions: state.expansions, decisions: state.decisions };
     if (state.stage === 'pruning' && state.records && state.candidateFile && state.candidateRatio !== undefined) {
-      resume.pruning = { records: state.records, candidateRatio: state.candidateRatio, candidate: readSnapshot(join(this.dir, state.candidateFile), state.taskId) };
+      resume.pruning = {
+        records: state.records,
+        candidateRatio: state.candidateRatio,
+        candidate: readSnapshot(join(this.dir, state.candidateFile), state.taskId),
+      };
     }
     return { model, state, resume, head: provisional!.head };
   }
@@ -109,7 +131,11 @@ function writeSnapshot(path: string, s: Snapshot): void {
   const records = new Map<string, TensorRecord>();
   for (const [k, t] of s.tensors()) {
     const d = t.data();
-    records.set(k, { dtype: t.dtype === 'uint8' ? 'U8' : 'F32', shape: t.shape, data: new Uint8Array(d.buffer, d.byteOffset, d.byteLength) });
+    records.set(k, {
+      dtype: t.dtype === 'uint8' ? 'U8' : 'F32',
+      shape: t.shape,
+      data: new Uint8Array(d.buffer, d.byteOffset, d.byteLength),
+    });
   }
   writeFileAtomicSync(path, encodeSafetensors(records));
 }

@@ -21,11 +21,7 @@ export interface DistanceGroups {
  * @param indices - pairs to include; all pairs when omitted.
  * @throws on length mismatch, an out-of-range index, or a non-finite distance (NaN would break the ordering).
  */
-export function groupByDistance(
-  distances: ArrayLike<number>,
-  issame: ArrayLike<boolean>,
-  indices?: ArrayLike<number>,
-): DistanceGroups {
+export function groupByDistance(distances: ArrayLike<number>, issame: ArrayLike<boolean>, indices?: ArrayLike<number>): DistanceGroups {
   if (distances.length !== issame.length) {
     throw new Error(`verification: ${distances.length} distances but ${issame.length} same/different labels`);
   }

@@ -1,7 +1,16 @@
 // Runs a task sequence as an experiment: PAE packing vs individual networks, the accuracy matrix, sizes, times.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { computeLedger, configFromPreset, PaeModel, saveModel, type EventSink, type Ledger, type Provenance, type ProgressSink } from '../pae/index.ts';
+import {
+  computeLedger,
+  configFromPreset,
+  PaeModel,
+  saveModel,
+  type EventSink,
+  type Ledger,
+  type Provenance,
+  type ProgressSink,
+} from '../pae/index.ts';
 import { manualSeed } from '../engine/index.ts';
 import { loadImageSet, loadPairSet, type TaskKind } from '../tasks/index.ts';
 import { addTask, type AddTaskSpec } from './add-task.ts';
@@ -66,7 +75,8 @@ export function validateExperiment(c: unknown, source: string): ExperimentConfig
     throw new Error(`${source}: ${what}`);
   };
   if (!o || typeof o !== 'object') bad('not a JSON object');
-  if (typeof o!.name !== 'string' || typeof o!.arch !== 'string' || typeof o!.output !== 'string') bad('needs "name", "arch" and "output" strings');
+  if (typeof o!.name !== 'string' || typeof o!.arch !== 'string' || typeof o!.output !== 'string')
+    bad('needs "name", "arch" and "output" strings');
   if (!Array.isArray(o!.tasks) || o!.tasks.length === 0) bad('needs a non-empty "tasks" list');
   o!.tasks!.forEach((t, i) => {
     if (!t || typeof t.name !== 'string' || typeof t.data !== 'string' || (t.kind !== 'classify' && t.kind !== 'identity')) {
@@ -87,7 +97,13 @@ async function scorerFor(model: PaeModel, t: ExperimentTask, name: string, limit
     const v = verificationValidator(pairs);
     return (m) => v(m.net, rec.id);
   }
-  const set = await loadImageSet(t.data, { label: String(rec.data.label), split: String(rec.data.valSplit ?? 'val'), size, classes: rec.labels, ...(limitVal ? { limit: limitVal } : {}) });
+  const set = await loadImageSet(t.data, {
+    label: String(rec.data.label),
+    split: String(rec.data.valSplit ?? 'val'),
+    size,
+    classes: rec.labels,
+    ...(limitVal ? { limit: limitVal } : {}),
+  });
   const v = classificationValidator(set);
   return (m) => v(m.net, rec.id);
 }
@@ -97,7 +113,11 @@ async function scorerFor(model: PaeModel, t: ExperimentTask, name: string, limit
  * same data (that network is also the "individual" baseline). After each task every earlier task is
  * re-measured, so the accuracy matrix and BWT come from the run, not from the method's promise.
  */
-export async function runExperiment(cfg: ExperimentConfig, provenance: Provenance, sinks: { events?: EventSink; progress?: ProgressSink; note?: (s: string) => void } = {}): Promise<ExperimentResult> {
+export async function runExperiment(
+  cfg: ExperimentConfig,
+  provenance: Provenance,
+  sinks: { events?: EventSink; progress?: ProgressSink; note?: (s: string) => void } = {},
+): Promise<ExperimentResult> {
   const t0 = Date.now();
   manualSeed(cfg.seed ?? 0);
   const model = PaeModel.create(configFromPreset(cfg.arch, cfg.widthMult ?? 1), provenance);
@@ -108,25 +128,54 @@ export async function runExperiment(cfg: ExperimentConfig, provenance: Provenanc
     for (const [i, t] of cfg.tasks.entries()) {
       const start = Date.now();
       sinks.note?.(`[${i + 1}/${cfg.tasks.length}] ${t.name} (${t.kind}) from ${t.data}`);
-      const { record } = await addTask(model, {
-        name: t.name, kind: t.kind, data: t.data, ...(t.label ? { label: t.label } : {}), ...(t.pairs ? { pairs: t.pairs } : {}),
-        goal: 'auto', goalMargin: cfg.goalMargin ?? 0, ...(cfg.train ? { train: cfg.train } : {}), ...(cfg.prune ? { prune: cfg.prune } : {}),
-        ...(cfg.limit ? { limit: cfg.limit } : {}), maxExpansions: cfg.maxExpansions ?? 2, batchSize: cfg.batchSize ?? 64, seed: cfg.seed ?? 0,
-        ...(t.classWeights ? { classWeights: t.classWeights } : {}),
-      }, sinks);
+      const { record } = await addTask(
+        model,
+        {
+          name: t.name,
+          kind: t.kind,
+          data: t.data,
+          ...(t.label ? { label: t.label } : {}),
+          ...(t.pairs ? { pairs: t.pairs } : {}),
+          goal: 'auto',
+          goalMargin: cfg.goalMargin ?? 0,
+          ...(cfg.train ? { train: cfg.train } : {}),
+          ...(cfg.prune ? { prune: cfg.prune } : {}),
+          ...(cfg.limit ? { limit: cfg.limit } : {}),
+          maxExpansions: cfg.maxExpansions ?? 2,
+          batchSize: cfg.batchSize ?? 64,
+          seed: cfg.seed ?? 0,
+          ...(t.classWeights ? { classWeights: t.classWeights } : {}),
+        },
+        sinks,
+      );
       scorers.push(await scorerFor(model, t, t.name, cfg.limit?.val));
       const row: (number | null)[] = [];
       for (let j = 0; j < cfg.tasks.length; j++) row.push(j <= i ? await scorers[j]!(model) : null);
       R.push(row);
       const ledger = computeLedger(model);
       outcomes.push({
-        name: t.name, kind: t.kind, metric: record.metric.name, individual: record.goal.individual ?? NaN, pae: record.metric.value, trained: record.metric.trained,
-        ratio: record.pruning.ratio, expansions: record.expansions, moduleBytes: ledger.tasks.find((x) => x.id === record.id)!.moduleBytes, seconds: (Date.now() - start) / 1000,
+        name: t.name,
+        kind: t.kind,
+        metric: record.metric.name,
+        individual: record.goal.individual ?? NaN,
+        pae: record.metric.value,
+        trained: record.metric.trained,
+        ratio: record.pruning.ratio,
+        expansions: record.expansions,
+        moduleBytes: ledger.tasks.find((x) => x.id === record.id)!.moduleBytes,
+        seconds: (Date.now() - start) / 1000,
       });
     }
     mkdirSync(cfg.output, { recursive: true });
     saveModel(model, join(cfg.output, 'model.pae'));
-    return { config: cfg, tasks: outcomes, accuracyMatrix: R, bwt: backwardTransfer(R as AccuracyMatrix), ledger: computeLedger(model), seconds: (Date.now() - t0) / 1000 };
+    return {
+      config: cfg,
+      tasks: outcomes,
+      accuracyMatrix: R,
+      bwt: backwardTransfer(R as AccuracyMatrix),
+      ledger: computeLedger(model),
+      seconds: (Date.now() - t0) / 1000,
+    };
   } finally {
     model.dispose();
   }

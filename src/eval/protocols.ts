@@ -27,9 +27,14 @@ export function evaluateClassification(net: PackableNet, task: number, set: Imag
   const counts = new Array<number>(c).fill(0);
   for (const y of set.labels) counts[y]!++;
   return {
-    metric: 'top1', value: accuracy(predictions, set.labels), n, macro: macroAccuracy(predictions, set.labels, c),
+    metric: 'top1',
+    value: accuracy(predictions, set.labels),
+    n,
+    macro: macroAccuracy(predictions, set.labels, c),
     perClass: per.map((a, i) => ({ label: labels[i] ?? String(i), accuracy: a, n: counts[i]! })),
-    confusion: confusionMatrix(predictions, set.labels, c), sha256: sha256OfPredictions(predictions), predictions,
+    confusion: confusionMatrix(predictions, set.labels, c),
+    sha256: sha256OfPredictions(predictions),
+    predictions,
   };
 }
 
@@ -60,11 +65,21 @@ export function pairDistances(net: PackableNet, task: number, set: PairSet): Flo
 export function evaluateVerificationTask(net: PackableNet, task: number, set: PairSet): VerificationReport {
   const distances = pairDistances(net, task, set);
   const same = set.pairs.pairs.map((p) => p.same);
-  const result = evaluateVerification(distances, same, Int32Array.from(set.pairs.pairs, (p) => p.fold));
+  const result = evaluateVerification(
+    distances,
+    same,
+    Int32Array.from(set.pairs.pairs, (p) => p.fold),
+  );
   const roc = rocCurve(distances, same);
   return {
-    metric: 'verification-accuracy', value: result.summary.mean, std: result.summary.std, n: distances.length, folds: set.pairs.folds,
-    threshold: result.threshold, auc: auc(roc), tarAtFar: tarAtFars(roc),
+    metric: 'verification-accuracy',
+    value: result.summary.mean,
+    std: result.summary.std,
+    n: distances.length,
+    folds: set.pairs.folds,
+    threshold: result.threshold,
+    auc: auc(roc),
+    tarAtFar: tarAtFars(roc),
     sha256: createHash('sha256').update(new Uint8Array(distances.buffer)).digest('hex'),
   };
 }

@@ -19,7 +19,10 @@ export function experimentMarkdown(r: ExperimentResult, meta: { commit: string; 
     '',
     '| task | metric | individual network | PAE (packed) | PAE after training, before pruning | pruned | expansions | PAE module MB | individual MB | time s |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...r.tasks.map((t) => `| ${t.name} | ${t.metric} | ${pct(t.individual)} | ${pct(t.pae)} | ${pct(t.trained)} | ${pct(t.ratio)} % | ${t.expansions} | ${mb(t.moduleBytes)} | ${mb(perIndividual)} | ${t.seconds.toFixed(0)} |`),
+    ...r.tasks.map(
+      (t) =>
+        `| ${t.name} | ${t.metric} | ${pct(t.individual)} | ${pct(t.pae)} | ${pct(t.trained)} | ${pct(t.ratio)} % | ${t.expansions} | ${mb(t.moduleBytes)} | ${mb(perIndividual)} | ${t.seconds.toFixed(0)} |`,
+    ),
     '',
     `Unified model: ${mb(l.fileTensorBytes)} MB of tensors (dense ${mb(l.denseBytes)} MB + owner map ${mb(l.ownerBytes)} MB) for ${r.tasks.length} tasks, ` +
       `vs ${mb(l.individualBytes)} MB for ${r.tasks.length} individual networks: **${(100 * l.fractionOfIndividual).toFixed(1)} %**.`,

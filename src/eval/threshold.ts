@@ -35,11 +35,7 @@ export function predictSame(distance: number, threshold: number): boolean {
  * @param indices - pairs to choose on (e.g. the training folds); all pairs when omitted.
  * @throws if no pairs are selected.
  */
-export function selectThreshold(
-  distances: ArrayLike<number>,
-  issame: ArrayLike<boolean>,
-  indices?: ArrayLike<number>,
-): ThresholdChoice {
+export function selectThreshold(distances: ArrayLike<number>, issame: ArrayLike<boolean>, indices?: ArrayLike<number>): ThresholdChoice {
   const g = groupByDistance(distances, issame, indices);
   const m = g.values.length;
   const total = g.positives + g.negatives;

@@ -1,8 +1,8 @@
 // Crash-safe file replacement: write a sibling temp file, fsync it, rename it over the target.
-import * as fs from "node:fs";
-import { open, rename, unlink } from "node:fs/promises";
-import { dirname } from "node:path";
-import { randomBytes } from "node:crypto";
+import * as fs from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
 
 /** Bytes to write: one buffer, or chunks written in order so large models are never concatenated. */
 export type AtomicWriteData = Uint8Array | Uint8Array[];
@@ -16,9 +16,7 @@ function chunksOf(path: string, data: AtomicWriteData): Uint8Array[] {
   const chunks = Array.isArray(data) ? data : [data];
   chunks.forEach((chunk, i) => {
     if (!(chunk instanceof Uint8Array)) {
-      throw new Error(
-        `${path}: atomic write failed (chunk ${i} is not a Uint8Array)`,
-      );
+      throw new Error(`${path}: atomic write failed (chunk ${i} is not a Uint8Array)`);
     }
   });
   return chunks;
@@ -26,14 +24,11 @@ function chunksOf(path: string, data: AtomicWriteData): Uint8Array[] {
 
 // Same directory as the target, so the final rename never crosses a filesystem boundary.
 function tempPathFor(path: string): string {
-  return `${path}.tmp-${process.pid}-${randomBytes(6).toString("hex")}`;
+  return `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
 }
 
 function failure(path: string, err: unknown): Error {
-  const reason = (err instanceof Error ? err.message : String(err)).replace(
-    /\s*\n\s*/g,
-    " ",
-  );
+  const reason = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ');
   return new Error(`${path}: atomic write failed (${reason})`, { cause: err });
 }
 
@@ -42,15 +37,12 @@ function failure(path: string, err: unknown): Error {
  * never a partial write, even across a crash. On failure the temp file is removed, any existing
  * target is left untouched, and an Error naming `path` is thrown.
  */
-export async function writeFileAtomic(
-  path: string,
-  data: AtomicWriteData,
-): Promise<void> {
+export async function writeFileAtomic(path: string, data: AtomicWriteData): Promise<void> {
   const chunks = chunksOf(path, data);
   const tmp = tempPathFor(path);
   let created = false;
   try {
-    const handle = await open(tmp, "wx");
+    const handle = await open(tmp, 'wx');
     created = true;
     try {
       for (const chunk of chunks) {
@@ -81,7 +73,7 @@ export function writeFileAtomicSync(path: string, data: AtomicWriteData): void {
   const tmp = tempPathFor(path);
   let created = false;
   try {
-    const fd = fs.openSync(tmp, "wx");
+    const fd = fs.openSync(tmp, 'wx');
     created = true;
     try {
       for (const chunk of chunks) {
@@ -113,7 +105,7 @@ export function writeFileAtomicSync(path: string, data: AtomicWriteData): void {
 // Persists the rename itself; best effort because some platforms (Windows) cannot fsync a directory.
 async function syncDir(dir: string): Promise<void> {
   try {
-    const handle = await open(dir, "r");
+    const handle = await open(dir, 'r');
     try {
       await handle.sync();
     } finally {
@@ -126,7 +118,7 @@ async function syncDir(dir: string): Promise<void> {
 
 function syncDirSync(dir: string): void {
   try {
-    const fd = fs.openSync(dir, "r");
+    const fd = fs.openSync(dir, 'r');
     try {
       fs.fsyncSync(fd);
     } finally {

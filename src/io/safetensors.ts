@@ -1,10 +1,9 @@
 // Reads and writes the safetensors tensor-file format, validating every header field on load.
-import { readFile } from "node:fs/promises";
-import { writeFileAtomic } from "./atomic-write.ts";
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from './atomic-write.ts';
 
 /** Element types this layer supports (a subset of the safetensors dtypes). */
-export type SafeDtype =
-  "F32" | "F64" | "F16" | "BF16" | "I64" | "I32" | "I16" | "I8" | "U8" | "BOOL";
+export type SafeDtype = 'F32' | 'F64' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
 /** One tensor: element type, shape (row-major, `[]` = scalar) and its raw little-endian bytes. */
 export interface TensorRecord {
@@ -53,21 +52,21 @@ export const DTYPE_SIZE: Readonly<Record<SafeDtype, number>> = {
 /** Largest header accepted, matching the reference implementation's guard against hostile files. */
 export const MAX_HEADER_BYTES = 100_000_000;
 
-const METADATA_KEY = "__metadata__";
+const METADATA_KEY = '__metadata__';
 
 // Typed-array views reinterpret bytes in host order, which is only the file's order on LE hosts.
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function isSafeDtype(value: unknown): value is SafeDtype {
-  return typeof value === "string" && Object.hasOwn(DTYPE_SIZE, value);
+  return typeof value === 'string' && Object.hasOwn(DTYPE_SIZE, value);
 }
 
 function isNonNegativeInt(value: unknown): value is number {
-  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function numel(shape: readonly number[]): number {
@@ -75,33 +74,27 @@ function numel(shape: readonly number[]): number {
 }
 
 function dtypeOfTyped(typed: TensorTypedArray): SafeDtype {
-  if (typed instanceof Float32Array) return "F32";
-  if (typed instanceof Float64Array) return "F64";
-  if (typed instanceof BigInt64Array) return "I64";
-  if (typed instanceof Int32Array) return "I32";
-  if (typed instanceof Int16Array) return "I16";
-  if (typed instanceof Int8Array) return "I8";
-  if (typed instanceof Uint16Array) return "F16";
-  if (typed instanceof Uint8Array) return "U8";
-  throw new Error(
-    `safetensors: unsupported typed array ${Object.prototype.toString.call(typed)}`,
-  );
+  if (typed instanceof Float32Array) return 'F32';
+  if (typed instanceof Float64Array) return 'F64';
+  if (typed instanceof BigInt64Array) return 'I64';
+  if (typed instanceof Int32Array) return 'I32';
+  if (typed instanceof Int16Array) return 'I16';
+  if (typed instanceof Int8Array) return 'I8';
+  if (typed instanceof Uint16Array) return 'F16';
+  if (typed instanceof Uint8Array) return 'U8';
+  throw new Error(`safetensors: unsupported typed array ${Object.prototype.toString.call(typed)}`);
 }
 
 // Explicit dtypes may only relabel arrays whose elements are raw bits of that dtype.
 function typedFitsDtype(natural: SafeDtype, dtype: SafeDtype): boolean {
   if (natural === dtype) return true;
-  if (dtype === "F16" || dtype === "BF16")
-    return natural === "F16" || natural === "I16";
-  if (dtype === "BOOL") return natural === "U8" || natural === "I8";
+  if (dtype === 'F16' || dtype === 'BF16') return natural === 'F16' || natural === 'I16';
+  if (dtype === 'BOOL') return natural === 'U8' || natural === 'I8';
   return false;
 }
 
 function assertLittleEndianHost(): void {
-  if (!HOST_LITTLE_ENDIAN)
-    throw new Error(
-      "safetensors: typed-array conversion requires a little-endian host",
-    );
+  if (!HOST_LITTLE_ENDIAN) throw new Error('safetensors: typed-array conversion requires a little-endian host');
 }
 
 /**
@@ -109,28 +102,18 @@ function assertLittleEndianHost(): void {
  * `dtype` defaults from the array type; pass `'F16'`/`'BF16'` for raw 16-bit words
  * (Uint16Array/Int16Array) and `'BOOL'` for Uint8Array/Int8Array.
  */
-export function recordFromTyped(
-  typed: TensorTypedArray,
-  shape: number[],
-  dtype?: SafeDtype,
-): TensorRecord {
+export function recordFromTyped(typed: TensorTypedArray, shape: number[], dtype?: SafeDtype): TensorRecord {
   assertLittleEndianHost();
   const natural = dtypeOfTyped(typed);
   const chosen = dtype ?? natural;
   if (!typedFitsDtype(natural, chosen)) {
-    throw new Error(
-      `safetensors: cannot store ${typed.constructor.name} as dtype ${chosen}`,
-    );
+    throw new Error(`safetensors: cannot store ${typed.constructor.name} as dtype ${chosen}`);
   }
   if (!Array.isArray(shape) || !shape.every(isNonNegativeInt)) {
-    throw new Error(
-      `safetensors: shape ${JSON.stringify(shape)} is not an array of non-negative integers`,
-    );
+    throw new Error(`safetensors: shape ${JSON.stringify(shape)} is not an array of non-negative integers`);
   }
   if (numel(shape) !== typed.length) {
-    throw new Error(
-      `safetensors: shape ${JSON.stringify(shape)} needs ${numel(shape)} elements, array has ${typed.length}`,
-    );
+    throw new Error(`safetensors: shape ${JSON.stringify(shape)} needs ${numel(shape)} elements, array has ${typed.length}`);
   }
   return {
     dtype: chosen,
@@ -143,14 +126,9 @@ export function recordFromTyped(
  * Views a record's bytes as the matching typed array (see {@link TypedArrayByDtype}).
  * Zero-copy when the bytes are aligned for the element size; otherwise returns an aligned copy.
  */
-export function typedFromRecord<D extends SafeDtype>(r: {
-  dtype: D;
-  shape: number[];
-  data: Uint8Array;
-}): TypedArrayByDtype[D] {
+export function typedFromRecord<D extends SafeDtype>(r: { dtype: D; shape: number[]; data: Uint8Array }): TypedArrayByDtype[D] {
   assertLittleEndianHost();
-  if (!isSafeDtype(r.dtype))
-    throw new Error(`safetensors: unknown dtype ${JSON.stringify(r.dtype)}`);
+  if (!isSafeDtype(r.dtype)) throw new Error(`safetensors: unknown dtype ${JSON.stringify(r.dtype)}`);
   const size = DTYPE_SIZE[r.dtype];
   const count = numel(r.shape);
   if (r.data.byteLength !== count * size) {
@@ -159,8 +137,7 @@ export function typedFromRecord<D extends SafeDtype>(r: {
     );
   }
   // new Uint8Array(view) always copies; Buffer#slice would return another misaligned view.
-  const bytes =
-    r.data.byteOffset % size === 0 ? r.data : new Uint8Array(r.data);
+  const bytes = r.data.byteOffset % size === 0 ? r.data : new Uint8Array(r.data);
   const { buffer, byteOffset } = bytes;
   const views: { [K in SafeDtype]: () => TypedArrayByDtype[K] } = {
     F32: () => new Float32Array(buffer, byteOffset, count),
@@ -177,12 +154,8 @@ export function typedFromRecord<D extends SafeDtype>(r: {
   return views[r.dtype]();
 }
 
-function entriesOf(
-  tensors: Map<string, TensorRecord> | Record<string, TensorRecord>,
-): [string, TensorRecord][] {
-  return tensors instanceof Map
-    ? [...tensors.entries()]
-    : Object.entries(tensors);
+function entriesOf(tensors: Map<string, TensorRecord> | Record<string, TensorRecord>): [string, TensorRecord][] {
+  return tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
 }
 
 // Code-unit order is locale-independent, so the same tensors always produce the same bytes.
@@ -192,22 +165,15 @@ function byCodeUnit(a: string, b: string): number {
 
 function checkRecord(name: string, r: TensorRecord): void {
   const where = `safetensors: tensor ${JSON.stringify(name)}`;
-  if (name === METADATA_KEY)
-    throw new Error(`safetensors: tensor name ${METADATA_KEY} is reserved`);
-  if (!isSafeDtype(r.dtype))
-    throw new Error(`${where} has unknown dtype ${JSON.stringify(r.dtype)}`);
+  if (name === METADATA_KEY) throw new Error(`safetensors: tensor name ${METADATA_KEY} is reserved`);
+  if (!isSafeDtype(r.dtype)) throw new Error(`${where} has unknown dtype ${JSON.stringify(r.dtype)}`);
   if (!Array.isArray(r.shape) || !r.shape.every(isNonNegativeInt)) {
-    throw new Error(
-      `${where} shape ${JSON.stringify(r.shape)} is not an array of non-negative integers`,
-    );
+    throw new Error(`${where} shape ${JSON.stringify(r.shape)} is not an array of non-negative integers`);
   }
-  if (!(r.data instanceof Uint8Array))
-    throw new Error(`${where} data is not a Uint8Array`);
+  if (!(r.data instanceof Uint8Array)) throw new Error(`${where} data is not a Uint8Array`);
   const need = numel(r.shape) * DTYPE_SIZE[r.dtype];
   if (r.data.byteLength !== need) {
-    throw new Error(
-      `${where} ${r.dtype} shape ${JSON.stringify(r.shape)} needs ${need} bytes, data has ${r.data.byteLength}`,
-    );
+    throw new Error(`${where} ${r.dtype} shape ${JSON.stringify(r.shape)} needs ${need} bytes, data has ${r.data.byteLength}`);
   }
 }
 
@@ -231,13 +197,10 @@ export function encodeSafetensors(
   if (metadata && metaKeys.length > 0) {
     const parts = metaKeys.map((k) => {
       const v = metadata[k];
-      if (typeof v !== "string")
-        throw new Error(
-          `safetensors: metadata ${JSON.stringify(k)} is not a string`,
-        );
+      if (typeof v !== 'string') throw new Error(`safetensors: metadata ${JSON.stringify(k)} is not a string`);
       return `${JSON.stringify(k)}:${JSON.stringify(v)}`;
     });
-    fields.push(`${JSON.stringify(METADATA_KEY)}:{${parts.join(",")}}`);
+    fields.push(`${JSON.stringify(METADATA_KEY)}:{${parts.join(',')}}`);
   }
   let offset = 0;
   for (const [name, r] of entries) {
@@ -248,13 +211,11 @@ export function encodeSafetensors(
     );
     offset = end;
   }
-  const json = new TextEncoder().encode(`{${fields.join(",")}}`);
+  const json = new TextEncoder().encode(`{${fields.join(',')}}`);
   // Padding keeps the data section 8-byte aligned so typed views over it need no copy.
   const headerLen = Math.ceil(json.byteLength / 8) * 8;
   if (headerLen > MAX_HEADER_BYTES) {
-    throw new Error(
-      `safetensors: header is ${headerLen} bytes, above the ${MAX_HEADER_BYTES}-byte limit`,
-    );
+    throw new Error(`safetensors: header is ${headerLen} bytes, above the ${MAX_HEADER_BYTES}-byte limit`);
   }
   const head = new Uint8Array(8 + headerLen).fill(0x20);
   new DataView(head.buffer).setBigUint64(0, BigInt(headerLen), true);
@@ -264,69 +225,46 @@ export function encodeSafetensors(
 
 interface ParsedEntry {
   name: string;
-  record: Omit<TensorRecord, "data">;
+  record: Omit<TensorRecord, 'data'>;
   begin: number;
   end: number;
 }
 
 function parseEntry(source: string, name: string, raw: unknown): ParsedEntry {
   const where = `${source}: tensor ${JSON.stringify(name)}`;
-  if (!isPlainObject(raw))
-    throw new Error(`${where} header entry is not an object`);
+  if (!isPlainObject(raw)) throw new Error(`${where} header entry is not an object`);
   const { dtype, shape, data_offsets: offsets } = raw;
-  if (!isSafeDtype(dtype))
-    throw new Error(
-      `${where} has unknown or unsupported dtype ${JSON.stringify(dtype)}`,
-    );
+  if (!isSafeDtype(dtype)) throw new Error(`${where} has unknown or unsupported dtype ${JSON.stringify(dtype)}`);
   if (!Array.isArray(shape) || !shape.every(isNonNegativeInt)) {
-    throw new Error(
-      `${where} shape ${JSON.stringify(shape)} is not an array of non-negative integers`,
-    );
+    throw new Error(`${where} shape ${JSON.stringify(shape)} is not an array of non-negative integers`);
   }
   if (!Array.isArray(offsets) || offsets.length !== 2) {
-    throw new Error(
-      `${where} data_offsets ${JSON.stringify(offsets)} is not a [begin, end] pair`,
-    );
+    throw new Error(`${where} data_offsets ${JSON.stringify(offsets)} is not a [begin, end] pair`);
   }
   const [begin, end] = offsets as unknown[];
   if (!isNonNegativeInt(begin) || !isNonNegativeInt(end)) {
-    throw new Error(
-      `${where} data_offsets ${JSON.stringify(offsets)} are not non-negative integers`,
-    );
+    throw new Error(`${where} data_offsets ${JSON.stringify(offsets)} are not non-negative integers`);
   }
-  if (end < begin)
-    throw new Error(`${where} data_offsets [${begin},${end}] end before begin`);
+  if (end < begin) throw new Error(`${where} data_offsets [${begin},${end}] end before begin`);
   const need = numel(shape) * DTYPE_SIZE[dtype];
   if (end - begin !== need) {
-    throw new Error(
-      `${where} ${dtype} shape ${JSON.stringify(shape)} needs ${need} bytes, data_offsets span ${end - begin}`,
-    );
+    throw new Error(`${where} ${dtype} shape ${JSON.stringify(shape)} needs ${need} bytes, data_offsets span ${end - begin}`);
   }
   return { name, record: { dtype, shape: [...shape] }, begin, end };
 }
 
 function parseMetadata(source: string, raw: unknown): Record<string, string> {
-  if (!isPlainObject(raw))
-    throw new Error(`${source}: ${METADATA_KEY} is not an object of strings`);
+  if (!isPlainObject(raw)) throw new Error(`${source}: ${METADATA_KEY} is not an object of strings`);
   for (const [k, v] of Object.entries(raw)) {
-    if (typeof v !== "string")
-      throw new Error(
-        `${source}: ${METADATA_KEY} value for ${JSON.stringify(k)} is not a string`,
-      );
+    if (typeof v !== 'string') throw new Error(`${source}: ${METADATA_KEY} value for ${JSON.stringify(k)} is not a string`);
   }
   // fromEntries defines own properties, so a "__proto__" key cannot alter the prototype.
   return Object.fromEntries(Object.entries(raw)) as Record<string, string>;
 }
 
 // Offsets must tile the data section exactly: any gap, overlap or leftover means a corrupt or tampered file.
-function checkCoverage(
-  source: string,
-  entries: ParsedEntry[],
-  dataLen: number,
-): void {
-  const sorted = [...entries].sort(
-    (a, b) => a.begin - b.begin || a.end - b.end,
-  );
+function checkCoverage(source: string, entries: ParsedEntry[], dataLen: number): void {
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
   let prev: ParsedEntry | undefined;
   for (const e of sorted) {
@@ -336,25 +274,17 @@ function checkCoverage(
       );
     }
     if (e.begin > cursor) {
-      const after = prev
-        ? `after tensor ${JSON.stringify(prev.name)}`
-        : "at start of data section";
-      throw new Error(
-        `${source}: ${e.begin - cursor}-byte gap ${after} before tensor ${JSON.stringify(e.name)}`,
-      );
+      const after = prev ? `after tensor ${JSON.stringify(prev.name)}` : 'at start of data section';
+      throw new Error(`${source}: ${e.begin - cursor}-byte gap ${after} before tensor ${JSON.stringify(e.name)}`);
     }
     cursor = e.end;
     prev = e;
   }
   if (dataLen < cursor) {
-    throw new Error(
-      `${source}: truncated data section (tensors need ${cursor} bytes, file has ${dataLen})`,
-    );
+    throw new Error(`${source}: truncated data section (tensors need ${cursor} bytes, file has ${dataLen})`);
   }
   if (dataLen > cursor) {
-    throw new Error(
-      `${source}: ${dataLen - cursor} unexpected trailing bytes after the last tensor`,
-    );
+    throw new Error(`${source}: ${dataLen - cursor} unexpected trailing bytes after the last tensor`);
   }
 }
 
@@ -362,50 +292,29 @@ function checkCoverage(
  * Parses and fully validates a safetensors buffer. Tensor data are zero-copy subarrays of `bytes`.
  * Throws a one-line Error naming `source` on any malformed, truncated or tampered input.
  */
-export function decodeSafetensors(
-  bytes: Uint8Array,
-  source = "<buffer>",
-): DecodedSafetensors {
+export function decodeSafetensors(bytes: Uint8Array, source = '<buffer>'): DecodedSafetensors {
   if (bytes.byteLength < 8) {
-    throw new Error(
-      `${source}: too short for a safetensors header (needs 8 bytes, has ${bytes.byteLength})`,
-    );
+    throw new Error(`${source}: too short for a safetensors header (needs 8 bytes, has ${bytes.byteLength})`);
   }
-  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(
-    0,
-    true,
-  );
+  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_BYTES)) {
-    throw new Error(
-      `${source}: safetensors header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`,
-    );
+    throw new Error(`${source}: safetensors header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   }
   const headerLen = Number(n);
   if (8 + headerLen > bytes.byteLength) {
-    throw new Error(
-      `${source}: truncated safetensors header (needs ${8 + headerLen} bytes, file has ${bytes.byteLength})`,
-    );
+    throw new Error(`${source}: truncated safetensors header (needs ${8 + headerLen} bytes, file has ${bytes.byteLength})`);
   }
   // The spec requires the header to open with '{'; leading padding would hint at a shifted or forged header.
-  if (headerLen > 0 && bytes[8] !== 0x7b)
-    throw new Error(`${source}: safetensors header does not start with '{'`);
+  if (headerLen > 0 && bytes[8] !== 0x7b) throw new Error(`${source}: safetensors header does not start with '{'`);
   let header: unknown;
   try {
-    const text = new TextDecoder("utf-8", { fatal: true }).decode(
-      bytes.subarray(8, 8 + headerLen),
-    );
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
     header = JSON.parse(text);
   } catch (err) {
-    const reason = (err instanceof Error ? err.message : String(err)).replace(
-      /\s*\n\s*/g,
-      " ",
-    );
-    throw new Error(
-      `${source}: safetensors header is not valid UTF-8 JSON (${reason})`,
-    );
+    const reason = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ');
+    throw new Error(`${source}: safetensors header is not valid UTF-8 JSON (${reason})`);
   }
-  if (!isPlainObject(header))
-    throw new Error(`${source}: safetensors header is not a JSON object`);
+  if (!isPlainObject(header)) throw new Error(`${source}: safetensors header is not a JSON object`);
 
   let metadata: Record<string, string> = {};
   const entries: ParsedEntry[] = [];
@@ -427,17 +336,12 @@ export function decodeSafetensors(
 }
 
 /** Reads and validates a safetensors file; errors name `path`. */
-export async function readSafetensors(
-  path: string,
-): Promise<DecodedSafetensors> {
+export async function readSafetensors(path: string): Promise<DecodedSafetensors> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
   } catch (err) {
-    const reason = (err instanceof Error ? err.message : String(err)).replace(
-      /\s*\n\s*/g,
-      " ",
-    );
+    const reason = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ');
     throw new Error(`${path}: cannot read safetensors file (${reason})`, {
       cause: err,
     });

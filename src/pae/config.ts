@@ -66,8 +66,15 @@ export interface LayerSpec {
 
 /** The packable layers of a backbone, in forward order. */
 export function layerSpecs(config: BackboneConfig): LayerSpec[] {
-  const conv = (name: string, input: number | 'rgb', output: number, kernel: number, stride: number): LayerSpec =>
-    ({ name, kind: 'conv', input, output, kernel, stride, padding: kernel === 3 ? 1 : 0 });
+  const conv = (name: string, input: number | 'rgb', output: number, kernel: number, stride: number): LayerSpec => ({
+    name,
+    kind: 'conv',
+    input,
+    output,
+    kernel,
+    stride,
+    padding: kernel === 3 ? 1 : 0,
+  });
   const out: LayerSpec[] = [];
   const last = config.stages.length - 1;
   if (config.arch === 'tiny') {

@@ -28,7 +28,10 @@ export const silentProgress: ProgressSink = { start() {}, tick() {}, stop() {} }
 /** Writes each event as one JSON line with a timestamp; also forwards to `next`. */
 export class JsonlEventLog implements EventSink {
   readonly events: PaeEvent[] = [];
-  constructor(private readonly path: string | null, private readonly next?: EventSink) {
+  constructor(
+    private readonly path: string | null,
+    private readonly next?: EventSink,
+  ) {
     if (path) mkdirSync(dirname(path), { recursive: true });
   }
   emit(event: PaeEvent): void {

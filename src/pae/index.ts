@@ -9,7 +9,16 @@ export { gradualPrune, chooseRatio, cubicRamp, type RatioRecord, type PruneResul
 export { expand } from './expander.ts';
 export { packTask, nextTaskId, type PackOptions, type PackResult, type PackCheckpoint, type PackResume } from './strategy.ts';
 export { PaeModel, taskRecord, type TaskRecord, type TaskDescription, type GoalRecord, type Provenance } from './model.ts';
-export { saveModel, loadModel, modelTensors, modelChecksum, FORMAT_VERSION, MANIFEST_KEY, CHECKSUM_KEY, type Manifest } from './model-file.ts';
+export {
+  saveModel,
+  loadModel,
+  modelTensors,
+  modelChecksum,
+  FORMAT_VERSION,
+  MANIFEST_KEY,
+  CHECKSUM_KEY,
+  type Manifest,
+} from './model-file.ts';
 export { computeLedger, mb, type Ledger, type TaskLedger, type LayerCapacity } from './ledger.ts';
 export { JsonlEventLog, MemoryEventLog, silentProgress, type PaeEvent, type EventSink, type ProgressSink } from './events.ts';
 export type { Batch, TaskData } from './task-data.ts';

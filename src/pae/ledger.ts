@@ -78,7 +78,17 @@ export function computeLedger(model: PaeModel): Ledger {
     const headBytes = head ? F32 * (head.weight.numel + (head.bias?.numel ?? 0)) : 0;
     const weightBytes = F32 * ownedWeights;
     const maskBytes = MASK * ownedWeights;
-    return { id: t.id, name: t.name, ownedWeights, weightBytes, maskBytes, bnBytes, biasBytes: 0, headBytes, moduleBytes: weightBytes + maskBytes + bnBytes + headBytes };
+    return {
+      id: t.id,
+      name: t.name,
+      ownedWeights,
+      weightBytes,
+      maskBytes,
+      bnBytes,
+      biasBytes: 0,
+      headBytes,
+      moduleBytes: weightBytes + maskBytes + bnBytes + headBytes,
+    };
   });
   const totalWeights = net.totalWeights();
   const freeWeights = layers.reduce((n, l) => n + l.free, 0);
@@ -87,11 +97,19 @@ export function computeLedger(model: PaeModel): Ledger {
   const ownerBytes = MASK * totalWeights;
   const backbone = model.tasks.length ? individualBackboneBytes(model) : 0;
   // An individual network keeps the same head as its task here (none, for identity tasks whose head was dropped).
-  const headOf = (t: (typeof model.tasks)[number]): number => (t.head.dropped ? 0 : F32 * t.head.classes * (model.config.embedDim + (t.head.kind === 'linear' ? 1 : 0)));
+  const headOf = (t: (typeof model.tasks)[number]): number =>
+    t.head.dropped ? 0 : F32 * t.head.classes * (model.config.embedDim + (t.head.kind === 'linear' ? 1 : 0));
   const individualBytes = model.tasks.reduce((n, t) => n + backbone + headOf(t), 0);
   const fileTensorBytes = denseBytes + ownerBytes;
   return {
-    tasks, layers, totalWeights, freeWeights, denseBytes, ownerBytes, fileTensorBytes, individualBytes,
+    tasks,
+    layers,
+    totalWeights,
+    freeWeights,
+    denseBytes,
+    ownerBytes,
+    fileTensorBytes,
+    individualBytes,
     fractionOfIndividual: individualBytes === 0 ? 0 : fileTensorBytes / individualBytes,
   };
 }

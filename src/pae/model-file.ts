@@ -70,8 +70,13 @@ export function saveModel(model: PaeModel, path: string): void {
   const records = new Map<string, TensorRecord>();
   for (const [name, t] of modelTensors(model)) records.set(name, record(t));
   const manifest: Manifest = {
-    format: 'paenet', formatVersion: FORMAT_VERSION, saved: new Date().toISOString(), backbone: model.config,
-    tasks: model.tasks, provenance: model.provenance, ledger: computeLedger(model),
+    format: 'paenet',
+    formatVersion: FORMAT_VERSION,
+    saved: new Date().toISOString(),
+    backbone: model.config,
+    tasks: model.tasks,
+    provenance: model.provenance,
+    ledger: computeLedger(model),
   };
   const json = JSON.stringify(manifest);
   // The data section does not depend on the metadata, so encoding once unsigned gives the bytes to sign.
@@ -121,34 +126,46 @@ export function loadModel(path: string): PaeModel {
       return tensor(typedFromRecord(r), r.shape);
     };
     for (const t of manifest.tasks) {
-      if (t.level > config.expansions.length) fail(path, `task ${t.name} has width level ${t.level} beyond the backbone's ${config.expansions.length}`);
+      if (t.level > config.expansions.length)
+        fail(path, `task ${t.name} has width level ${t.level} beyond the backbone's ${config.expansions.length}`);
       net.addTaskSlot(t.id, t.sharing, t.head, t.level);
     }
     // tidy frees a tensor already read when a later one is rejected (replace() keeps the ones it takes).
-    noGrad(() => tidy(() => {
-      for (const l of net.layers) {
-        const shape = l.weight.shape;
-        l.replace(take(`layer/${l.spec.name}/weight`, shape), take(`layer/${l.spec.name}/owner`, shape));
-        for (const [task, n] of l.norms) {
-          for (const [key, field] of [['weight', 'weight'], ['bias', 'bias'], ['running_mean', 'runningMean'], ['running_var', 'runningVar']] as const) {
-            const src = take(`task/${task}/bn/${l.spec.name}/${key}`, n[field].shape);
-            n[field].copy_(src);
+    noGrad(() =>
+      tidy(() => {
+        for (const l of net.layers) {
+          const shape = l.weight.shape;
+          l.replace(take(`layer/${l.spec.name}/weight`, shape), take(`layer/${l.spec.name}/owner`, shape));
+          for (const [task, n] of l.norms) {
+            for (const [key, field] of [
+              ['weight', 'weight'],
+              ['bias', 'bias'],
+              ['running_mean', 'runningMean'],
+              ['running_var', 'runningVar'],
+            ] as const) {
+              const src = take(`task/${task}/bn/${l.spec.name}/${key}`, n[field].shape);
+              n[field].copy_(src);
+              src.dispose();
+            }
+          }
+        }
+        for (const [task, h] of net.heads) {
+          for (const [key, dst] of [
+            ['weight', h.weight],
+            ['bias', h.bias],
+          ] as const) {
+            if (!dst) continue;
+            const src = take(`task/${task}/head/${key}`, dst.shape);
+            dst.copy_(src);
             src.dispose();
           }
         }
-      }
-      for (const [task, h] of net.heads) {
-        for (const [key, dst] of [['weight', h.weight], ['bias', h.bias]] as const) {
-          if (!dst) continue;
-          const src = take(`task/${task}/head/${key}`, dst.shape);
-          dst.copy_(src);
-          src.dispose();
-        }
-      }
-    }));
+      }),
+    );
     const maxOwner = Math.max(0, ...net.layers.map((l) => tidy(() => l.owner.max().item())));
     const ids = manifest.tasks.map((t) => t.id);
-    if (maxOwner > Math.max(0, ...ids)) fail(path, `owner map names task ${maxOwner}, but the manifest lists tasks ${ids.join(', ') || 'none'}`);
+    if (maxOwner > Math.max(0, ...ids))
+      fail(path, `owner map names task ${maxOwner}, but the manifest lists tasks ${ids.join(', ') || 'none'}`);
     const expected = modelTensors(model).size;
     if (tensors.size !== expected) fail(path, `file has ${tensors.size} tensors, the manifest describes ${expected}`);
   } catch (e) {

@@ -54,7 +54,11 @@ export interface Provenance {
 
 /** A packed network and its task records. */
 export class PaeModel {
-  constructor(readonly net: PackableNet, readonly tasks: TaskRecord[], readonly provenance: Provenance) {}
+  constructor(
+    readonly net: PackableNet,
+    readonly tasks: TaskRecord[],
+    readonly provenance: Provenance,
+  ) {}
 
   /** A new model with an empty backbone. */
   static create(config: BackboneConfig, provenance: Provenance): PaeModel {
@@ -93,9 +97,20 @@ export interface TaskDescription {
 export function taskRecord(model: PaeModel, d: TaskDescription, r: PackResult): TaskRecord {
   const slot = model.net.slot(r.task);
   return {
-    id: r.task, name: d.name, kind: d.kind, labels: d.labels, head: slot.head, sharing: slot.sharing, level: slot.level, goal: d.goal,
+    id: r.task,
+    name: d.name,
+    kind: d.kind,
+    labels: d.labels,
+    head: slot.head,
+    sharing: slot.sharing,
+    level: slot.level,
+    goal: d.goal,
     metric: { name: d.metricName, value: r.accuracy, trained: r.trainedAccuracy },
     pruning: { records: r.records, ratio: r.ratio, reason: r.decisions.at(-1) ?? '' },
-    expansions: r.expansions, decisions: r.decisions, date: new Date().toISOString(), data: d.data ?? {}, extra: d.extra ?? {},
+    expansions: r.expansions,
+    decisions: r.decisions,
+    date: new Date().toISOString(),
+    data: d.data ?? {},
+    extra: d.extra ?? {},
   };
 }

@@ -33,7 +33,10 @@ export class PackableNet {
   readonly heads = new Map<number, Head>();
   training = false;
 
-  private constructor(readonly config: BackboneConfig, layers: PackableLayer[]) {
+  private constructor(
+    readonly config: BackboneConfig,
+    layers: PackableLayer[],
+  ) {
     this.layers = layers;
   }
 

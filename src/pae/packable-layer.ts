@@ -31,7 +31,11 @@ export class PackableLayer {
   private ownerVersion = 0;
   private readonly maskCache = new Map<string, { version: number; mask: Tensor }>();
 
-  constructor(readonly spec: LayerSpec, weight: Tensor, owner: Tensor) {
+  constructor(
+    readonly spec: LayerSpec,
+    weight: Tensor,
+    owner: Tensor,
+  ) {
     this.weight = keep(weight);
     this.weight.requiresGrad = true;
     this.owner = keep(owner);
@@ -122,9 +126,7 @@ export class PackableLayer {
       const mask = full ? m : m.narrow(0, 0, o).narrow(1, 0, i);
       const effective = w.mul(mask);
       const s = this.spec;
-      const y = s.kind === 'conv'
-        ? F.conv2d(x, effective, null, { stride: s.stride, padding: s.padding })
-        : F.linear(x, effective);
+      const y = s.kind === 'conv' ? F.conv2d(x, effective, null, { stride: s.stride, padding: s.padding }) : F.linear(x, effective);
       const n = this.norm(task);
       return F.batchNorm(y, n.runningMean, n.runningVar, n.weight, n.bias, { training, momentum: BN_MOMENTUM, eps: BN_EPS });
     });

@@ -36,7 +36,10 @@ export function chooseRatio(records: RatioRecord[], goal: number | null): { chos
   }
   const meeting = records.filter((r) => r.accuracy >= goal);
   if (meeting.length === 0) {
-    return { chosen: unpruned, reason: `no ratio met the goal ${goal.toFixed(4)} (unpruned ${unpruned.accuracy.toFixed(4)}): kept all weights` };
+    return {
+      chosen: unpruned,
+      reason: `no ratio met the goal ${goal.toFixed(4)} (unpruned ${unpruned.accuracy.toFixed(4)}): kept all weights`,
+    };
   }
   const chosen = meeting.reduce((a, b) => (b.ratio > a.ratio ? b : a));
   return { chosen, reason: `largest ratio with accuracy ${chosen.accuracy.toFixed(4)} ≥ goal ${goal.toFixed(4)}` };
@@ -84,9 +87,18 @@ function better(r: RatioRecord, current: RatioRecord, goal: number | null): bool
  * two states are held: the current one and the candidate the choice rule would keep so far.
  */
 export async function gradualPrune(
-  net: PackableNet, task: number, data: TaskData, train: TrainConfig, prune: PruneConfig, goal: number | null, unprunedAccuracy: number, o: PruneOptions = {},
+  net: PackableNet,
+  task: number,
+  data: TaskData,
+  train: TrainConfig,
+  prune: PruneConfig,
+  goal: number | null,
+  unprunedAccuracy: number,
+  o: PruneOptions = {},
 ): Promise<PruneResult> {
-  const records: RatioRecord[] = o.resume ? [...o.resume.records] : [{ ratio: 0, realised: prunedRatio(net, task), accuracy: unprunedAccuracy }];
+  const records: RatioRecord[] = o.resume
+    ? [...o.resume.records]
+    : [{ ratio: 0, realised: prunedRatio(net, task), accuracy: unprunedAccuracy }];
   let candidate = o.resume?.candidate ?? Snapshot.capture(net, [task]);
   let candidateRecord = records.find((r) => r.ratio === (o.resume?.candidateRatio ?? 0))!;
   let previous = records.at(-1)!.ratio;
@@ -97,26 +109,32 @@ export async function gradualPrune(
       const start = previous;
       // Checkpoints count only once the mask sits at the step's ratio (after the ramp's last epoch).
       const lastRampEpoch = Math.min(prune.rampEpochs, prune.epochsPerStep) - 1;
-      const result = await trainTask(net, task, data, { ...train, lr: prune.lr, epochs: prune.epochsPerStep, patience: Infinity }, {
-        phase: 'prune',
-        ratio,
-        checkpointFrom: lastRampEpoch,
-        ...(o.events ? { events: o.events } : {}),
-        ...(o.progress ? { progress: o.progress } : {}),
-        onIteration: (it, _epoch, opt) => {
-          // rampEpochs 0 = one-shot pruning (PackNet): the whole step's ratio at the first iteration.
-          if (prune.rampEpochs <= 0) {
-            if (it === 0 && releaseAll(net, task, ratio) > 0) opt.resetState();
-            return;
-          }
-          if (it % prune.frequency !== 0 || it >= rampIterations) return;
-          if (releaseAll(net, task, cubicRamp(start, ratio, it / rampIterations)) > 0) opt.resetState();
+      const result = await trainTask(
+        net,
+        task,
+        data,
+        { ...train, lr: prune.lr, epochs: prune.epochsPerStep, patience: Infinity },
+        {
+          phase: 'prune',
+          ratio,
+          checkpointFrom: lastRampEpoch,
+          ...(o.events ? { events: o.events } : {}),
+          ...(o.progress ? { progress: o.progress } : {}),
+          onIteration: (it, _epoch, opt) => {
+            // rampEpochs 0 = one-shot pruning (PackNet): the whole step's ratio at the first iteration.
+            if (prune.rampEpochs <= 0) {
+              if (it === 0 && releaseAll(net, task, ratio) > 0) opt.resetState();
+              return;
+            }
+            if (it % prune.frequency !== 0 || it >= rampIterations) return;
+            if (releaseAll(net, task, cubicRamp(start, ratio, it / rampIterations)) > 0) opt.resetState();
+          },
+          // The ramp's last mask update may fall short of the target; pin it when the ramp ends.
+          onEpochEnd: (epoch, opt) => {
+            if (epoch === lastRampEpoch && releaseAll(net, task, ratio) > 0) opt.resetState();
+          },
         },
-        // The ramp's last mask update may fall short of the target; pin it when the ramp ends.
-        onEpochEnd: (epoch, opt) => {
-          if (epoch === lastRampEpoch && releaseAll(net, task, ratio) > 0) opt.resetState();
-        },
-      });
+      );
       const record = { ratio, realised: prunedRatio(net, task), accuracy: result.best };
       records.push(record);
       o.events?.emit({ type: 'prune-step', task, ...record });
@@ -129,12 +147,18 @@ export async function gradualPrune(
       o.onStep?.({ records, candidateRatio: candidateRecord.ratio, candidate, candidateChanged: changed });
       previous = ratio;
       if (goal !== null && result.best < goal && prune.stopBelowGoal) {
-        o.events?.emit({ type: 'decision', task, decision: 'stop-pruning', reason: `accuracy ${result.best.toFixed(4)} < goal ${goal.toFixed(4)} at ratio ${ratio}` });
+        o.events?.emit({
+          type: 'decision',
+          task,
+          decision: 'stop-pruning',
+          reason: `accuracy ${result.best.toFixed(4)} < goal ${goal.toFixed(4)} at ratio ${ratio}`,
+        });
         break;
       }
     }
     const { chosen, reason } = chooseRatio(records, goal);
-    if (chosen.ratio !== candidateRecord.ratio) throw new Error(`paenet: internal error: candidate ratio ${candidateRecord.ratio} != chosen ${chosen.ratio}`);
+    if (chosen.ratio !== candidateRecord.ratio)
+      throw new Error(`paenet: internal error: candidate ratio ${candidateRecord.ratio} != chosen ${chosen.ratio}`);
     candidate.restore(net);
     o.events?.emit({ type: 'decision', task, decision: `keep-ratio ${chosen.ratio}`, reason });
     return { records, chosen, reason };

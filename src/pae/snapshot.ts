@@ -29,7 +29,10 @@ export function stateTensors(net: PackableNet, tasks?: number[]): Map<string, Te
 
 /** Copies of named tensors; restore() writes them back in place. */
 export class Snapshot {
-  private constructor(private readonly copies: Map<string, Tensor>, private readonly tasks: number[] | undefined) {}
+  private constructor(
+    private readonly copies: Map<string, Tensor>,
+    private readonly tasks: number[] | undefined,
+  ) {}
 
   /** Captures the network's state (see `stateTensors`). Restore before expanding, not after: shapes must match. */
   static capture(net: PackableNet, tasks?: number[]): Snapshot {
@@ -55,12 +58,14 @@ export class Snapshot {
   /** Writes the captured values into `net` (the same network, or one rebuilt from a file); masks are invalidated. */
   restore(net: PackableNet): void {
     const targets = stateTensors(net, this.tasks);
-    if (targets.size !== this.copies.size) throw new Error(`paenet: snapshot holds ${this.copies.size} tensors, the network has ${targets.size}`);
+    if (targets.size !== this.copies.size)
+      throw new Error(`paenet: snapshot holds ${this.copies.size} tensors, the network has ${targets.size}`);
     noGrad(() => {
       for (const [k, dst] of targets) {
         const src = this.copies.get(k);
         if (!src) throw new Error(`paenet: snapshot lacks ${k}`);
-        if (dst.shape.join() !== src.shape.join()) throw new Error(`paenet: snapshot of ${k} has shape [${src.shape}], network has [${dst.shape}]`);
+        if (dst.shape.join() !== src.shape.join())
+          throw new Error(`paenet: snapshot of ${k} has shape [${src.shape}], network has [${dst.shape}]`);
         dst.copy_(src);
       }
     });

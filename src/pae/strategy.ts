@@ -95,7 +95,11 @@ export async function packTask(net: PackableNet, id: number, head: HeadSpec, dat
         train = await trainTask(net, id, data, o.train, { events, progress: o.progress });
         const below = o.goal !== null && train.best < o.goal;
         if (!below || expansions >= maxExpansions) {
-          if (below) decide('goal-missed', `best ${train.best.toFixed(4)} < goal ${o.goal!.toFixed(4)} and the expansion limit (${maxExpansions}) is reached`);
+          if (below)
+            decide(
+              'goal-missed',
+              `best ${train.best.toFixed(4)} < goal ${o.goal!.toFixed(4)} and the expansion limit (${maxExpansions}) is reached`,
+            );
           break;
         }
         decide('expand', `best ${train.best.toFixed(4)} < goal ${o.goal!.toFixed(4)} in the free capacity`);
@@ -119,7 +123,8 @@ export async function packTask(net: PackableNet, id: number, head: HeadSpec, dat
       ...(events ? { events } : {}),
       ...(o.progress ? { progress: o.progress } : {}),
       ...(o.resume?.pruning ? { resume: o.resume.pruning } : {}),
-      onStep: (pruning) => o.onCheckpoint?.({ stage: 'pruning', trainedAccuracy: train.best, expansions, decisions: [...decisions], pruning }),
+      onStep: (pruning) =>
+        o.onCheckpoint?.({ stage: 'pruning', trainedAccuracy: train.best, expansions, decisions: [...decisions], pruning }),
     });
     records = pruned.records;
     accuracy = pruned.chosen.accuracy;

@@ -15,7 +15,16 @@ export interface TrainConfig {
 }
 
 export const DEFAULT_TRAIN: TrainConfig = {
-  epochs: 30, optimizer: 'adam', lr: 1e-3, adamEps: 1e-8, momentum: 0.9, weightDecay: 5e-4, patience: 5, maxPlateaus: 2, lrDrop: 0.1, minDelta: 0,
+  epochs: 30,
+  optimizer: 'adam',
+  lr: 1e-3,
+  adamEps: 1e-8,
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  patience: 5,
+  maxPlateaus: 2,
+  lrDrop: 0.1,
+  minDelta: 0,
 };
 
 /** The reference code's settings (§2): Adam eps 0.1, lr 0.01, ≤500 epochs, 15-epoch plateaus. */
@@ -32,7 +41,12 @@ export interface PruneConfig {
 }
 
 export const DEFAULT_PRUNE: PruneConfig = {
-  ratios: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9], epochsPerStep: 4, rampEpochs: 1, frequency: 10, lr: 5e-5, stopBelowGoal: true,
+  ratios: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+  epochsPerStep: 4,
+  rampEpochs: 1,
+  frequency: 10,
+  lr: 5e-5,
+  stopBelowGoal: true,
 };
 
 /** Checks a ratio list: increasing, each in (0, 1). Throws one line. */

@@ -56,7 +56,13 @@ function makeOptimizer(net: PackableNet, task: number, cfg: TrainConfig): optim.
  * `patience` epochs without improvement reloads the best, multiplies the lr by `lrDrop` and resets the
  * optimizer; stops at `maxPlateaus`. Leaves the network at the best checkpoint.
  */
-export async function trainTask(net: PackableNet, task: number, data: TaskData, cfg: TrainConfig, o: TrainOptions = {}): Promise<TrainResult> {
+export async function trainTask(
+  net: PackableNet,
+  task: number,
+  data: TaskData,
+  cfg: TrainConfig,
+  o: TrainOptions = {},
+): Promise<TrainResult> {
   const opt = makeOptimizer(net, task, cfg);
   const loss = data.loss?.bind(data) ?? defaultLoss;
   const history: TrainResult['history'] = [];
@@ -70,7 +76,10 @@ export async function trainTask(net: PackableNet, task: number, data: TaskData, 
   try {
     for (; epoch < cfg.epochs; epoch++) {
       net.training = true;
-      o.progress?.start(`${o.phase ?? 'train'} task ${task} epoch ${epoch + 1}/${cfg.epochs}${o.ratio !== undefined ? ` ratio ${o.ratio}` : ''}`, data.batchesPerEpoch);
+      o.progress?.start(
+        `${o.phase ?? 'train'} task ${task} epoch ${epoch + 1}/${cfg.epochs}${o.ratio !== undefined ? ` ratio ${o.ratio}` : ''}`,
+        data.batchesPerEpoch,
+      );
       let lossSum = 0;
       let batches = 0;
       for await (const b of data.batches(epoch)) {
@@ -99,7 +108,16 @@ export async function trainTask(net: PackableNet, task: number, data: TaskData, 
       const accuracy = await data.validate(net, task);
       const meanLoss = batches ? lossSum / batches : NaN;
       history.push({ epoch, loss: meanLoss, accuracy, lr: opt.lr });
-      o.events?.emit({ type: 'epoch', task, phase: o.phase ?? 'train', epoch, loss: meanLoss, accuracy, lr: opt.lr, ...(o.ratio !== undefined ? { ratio: o.ratio } : {}) });
+      o.events?.emit({
+        type: 'epoch',
+        task,
+        phase: o.phase ?? 'train',
+        epoch,
+        loss: meanLoss,
+        accuracy,
+        lr: opt.lr,
+        ...(o.ratio !== undefined ? { ratio: o.ratio } : {}),
+      });
       if (epoch < (o.checkpointFrom ?? 0)) continue;
       if (accuracy > best + cfg.minDelta || snapshot === null) {
         best = accuracy;
@@ -111,14 +129,24 @@ export async function trainTask(net: PackableNet, task: number, data: TaskData, 
         plateaus++;
         bad = 0;
         if (plateaus >= cfg.maxPlateaus) {
-          o.events?.emit({ type: 'decision', task, decision: 'early-stop', reason: `${plateaus} plateaus of ${cfg.patience} epochs without improvement` });
+          o.events?.emit({
+            type: 'decision',
+            task,
+            decision: 'early-stop',
+            reason: `${plateaus} plateaus of ${cfg.patience} epochs without improvement`,
+          });
           epoch++;
           break;
         }
         snapshot.restore(net);
         opt.lr *= cfg.lrDrop;
         opt.resetState();
-        o.events?.emit({ type: 'decision', task, decision: 'lr-drop', reason: `no improvement for ${cfg.patience} epochs: best checkpoint reloaded, lr → ${opt.lr}` });
+        o.events?.emit({
+          type: 'decision',
+          task,
+          decision: 'lr-drop',
+          reason: `no improvement for ${cfg.patience} epochs: best checkpoint reloaded, lr → ${opt.lr}`,
+        });
       }
     }
     snapshot?.restore(net);

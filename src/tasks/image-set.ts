@@ -51,7 +51,8 @@ export function readLabelled(source: string, o: Pick<LoadOptions, 'label' | 'spl
   if (existsSync(source) && statSync(source).isDirectory()) {
     const split = Array.isArray(o.split) ? o.split[0] : o.split;
     const dir = split !== undefined && existsSync(join(source, split)) ? join(source, split) : source;
-    if (split !== undefined && dir === source) throw new Error(`${source}: folder has no '${split}' subfolder (expected ${source}/${split}/<class>/<image>)`);
+    if (split !== undefined && dir === source)
+      throw new Error(`${source}: folder has no '${split}' subfolder (expected ${source}/${split}/<class>/<image>)`);
     const m = loadFolderDataset(dir);
     if (o.classes && m.labels.join('\n') !== o.classes.join('\n')) {
       throw new Error(`${dir}: class folders [${m.labels.join(', ')}] differ from the training classes [${o.classes.join(', ')}]`);
@@ -59,7 +60,10 @@ export function readLabelled(source: string, o: Pick<LoadOptions, 'label' | 'spl
     return m;
   }
   return loadManifest(source, {
-    label: o.label, ...(o.split !== undefined ? { split: o.split } : {}), ...(o.classes ? { classes: o.classes } : {}), ...(o.where ? { where: o.where } : {}),
+    label: o.label,
+    ...(o.split !== undefined ? { split: o.split } : {}),
+    ...(o.classes ? { classes: o.classes } : {}),
+    ...(o.where ? { where: o.where } : {}),
   });
 }
 
@@ -67,14 +71,23 @@ export function readLabelled(source: string, o: Pick<LoadOptions, 'label' | 'spl
 export async function loadImageSet(manifest: string, o: LoadOptions): Promise<ImageSet> {
   const m = readLabelled(manifest, o);
   const samples = o.limit === undefined ? m.samples : o.limitBy === 'class' ? wholeClasses(m.samples, o.limit) : spread(m.samples, o.limit);
-  const decoded = await decodeMany(samples.map((s) => s.path), o.size, {
-    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
-    onError: (_i, path, message) => o.onBadImage?.(path, message),
-  });
+  const decoded = await decodeMany(
+    samples.map((s) => s.path),
+    o.size,
+    {
+      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+      onError: (_i, path, message) => o.onBadImage?.(path, message),
+    },
+  );
   const kept = Array.from(decoded.kept, (i) => samples[i]!);
   return {
-    source: manifest, pixels: decoded.pixels, labels: Int32Array.from(kept, (s) => s.label), classNames: m.labels, size: o.size,
-    paths: kept.map((s) => s.path), skipped: { empty: m.skippedEmpty, negative: m.skippedNegative, badImages: decoded.failed.length },
+    source: manifest,
+    pixels: decoded.pixels,
+    labels: Int32Array.from(kept, (s) => s.label),
+    classNames: m.labels,
+    size: o.size,
+    paths: kept.map((s) => s.path),
+    skipped: { empty: m.skippedEmpty, negative: m.skippedNegative, badImages: decoded.failed.length },
   };
 }
 
@@ -118,8 +131,13 @@ export async function loadPairSet(pairsPath: string, size: number, onProgress?: 
     throw new Error(`${pairsPath}: ${decoded.failed.length} pair image(s) could not be decoded (first: ${f.path}: ${f.message})`);
   }
   const images: ImageSet = {
-    source: pairsPath, pixels: decoded.pixels, labels: new Int32Array(pairs.images.length).fill(-1), classNames: [], size,
-    paths: pairs.images, skipped: { empty: 0, negative: 0, badImages: 0 },
+    source: pairsPath,
+    pixels: decoded.pixels,
+    labels: new Int32Array(pairs.images.length).fill(-1),
+    classNames: [],
+    size,
+    paths: pairs.images,
+    skipped: { empty: 0, negative: 0, badImages: 0 },
   };
   return { pairs, images, a: Int32Array.from(pairs.pairs, (p) => p.ia), b: Int32Array.from(pairs.pairs, (p) => p.ib) };
 }

@@ -28,7 +28,12 @@ export class ImageTaskData implements TaskData {
   constructor(private readonly o: ImageTaskDataOptions) {
     this.loader = new BatchLoader(
       { pixels: o.train.pixels, labels: o.train.labels, size: o.train.size },
-      { batchSize: o.batchSize ?? 64, seed: o.seed ?? 0, augment: o.augment ?? FACE_AUGMENT, dropLast: o.train.labels.length > (o.batchSize ?? 64) },
+      {
+        batchSize: o.batchSize ?? 64,
+        seed: o.seed ?? 0,
+        augment: o.augment ?? FACE_AUGMENT,
+        dropLast: o.train.labels.length > (o.batchSize ?? 64),
+      },
     );
     this.batchesPerEpoch = this.loader.batchesPerEpoch;
     this.weights = o.classWeights ? tensor(o.classWeights) : null;
@@ -46,7 +51,9 @@ export class ImageTaskData implements TaskData {
   }
 
   loss(net: PackableNet, task: number, b: Batch): Tensor {
-    return tidy(() => F.crossEntropy(net.forward(b.x, task, b.y), b.y, { weight: this.weights, labelSmoothing: this.o.labelSmoothing ?? 0 }));
+    return tidy(() =>
+      F.crossEntropy(net.forward(b.x, task, b.y), b.y, { weight: this.weights, labelSmoothing: this.o.labelSmoothing ?? 0 }),
+    );
   }
 
   /** Stops the batch worker and frees the class weights. */

@@ -1,5 +1,14 @@
 // Facial (and any image) task kinds on top of PAE: data sets, batches, inference.
-export { loadImageSet, loadPairSet, imageCount, readLabelled, subsetImageSet, type ImageSet, type PairSet, type LoadOptions } from './image-set.ts';
+export {
+  loadImageSet,
+  loadPairSet,
+  imageCount,
+  readLabelled,
+  subsetImageSet,
+  type ImageSet,
+  type PairSet,
+  type LoadOptions,
+} from './image-set.ts';
 export { predictProbabilities, embedImages, rowCosineDistance } from './inference.ts';
 export { ImageTaskData, FACE_AUGMENT, type ImageTaskDataOptions } from './image-task-data.ts';
 export { headFor, metricFor, parseKind, TASK_KINDS, type TaskKind } from './kinds.ts';

@@ -12,8 +12,21 @@ function mapBatches(set: ImageSet, batch: number, flip: boolean, width: number, 
   for (let start = 0; start < n; start += batch) {
     const count = Math.min(batch, n - start);
     const x = new Float32Array(count * px);
-    evalInto(set.pixels, Array.from({ length: count }, (_, i) => start + i), set.size, x, flip);
-    const rows = noGrad(() => tidy(() => fn(tensor(x, [count, 3, set.size, set.size])).contiguous().data() as Float32Array));
+    evalInto(
+      set.pixels,
+      Array.from({ length: count }, (_, i) => start + i),
+      set.size,
+      x,
+      flip,
+    );
+    const rows = noGrad(() =>
+      tidy(
+        () =>
+          fn(tensor(x, [count, 3, set.size, set.size]))
+            .contiguous()
+            .data() as Float32Array,
+      ),
+    );
     out.set(rows, start * width);
   }
   return out;

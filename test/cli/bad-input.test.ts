@@ -19,7 +19,10 @@ const FACE = dataFile('utkface-agegender', 'val', '10_0_0_20170103200522151.jpg'
 let addTaskStderr = '';
 let trainRows = 0;
 
-interface Task { name: string; data: { trainImages: number; skipped: { empty: number; negative: number; badImages: number } } }
+interface Task {
+  name: string;
+  data: { trainImages: number; skipped: { empty: number; negative: number; badImages: number } };
+}
 
 const sha = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 
@@ -35,11 +38,17 @@ function rewriteManifest(src: string, dst: string, edit: (m: Record<string, unkn
 
 before(() => {
   // A small gender manifest in the temp folder: real images by absolute path, plus one corrupt JPEG in train.
-  const lines = readFileSync(UTK, 'utf8').split('\n').filter((l) => l !== '');
+  const lines = readFileSync(UTK, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
   const h = lines[0]!.split(',');
   const [path, gender, split] = ['path', 'gender', 'split'].map((c) => h.indexOf(c)) as [number, number, number];
   const rows = lines.slice(1).map((l) => l.split(','));
-  const pick = (s: string, every: number, n: number): string[][] => rows.filter((r) => r[split] === s).filter((_, i) => i % every === 0).slice(0, n);
+  const pick = (s: string, every: number, n: number): string[][] =>
+    rows
+      .filter((r) => r[split] === s)
+      .filter((_, i) => i % every === 0)
+      .slice(0, n);
   const train = pick('train', 50, 100);
   trainRows = train.length;
   const out = ['path,gender,split'];
@@ -50,8 +59,28 @@ before(() => {
   writeFileSync(corrupt, Buffer.from('this is not a JPEG at all'));
 
   assert.equal(paenet('init', model, '--arch', 'tiny').status, 0);
-  const r = paenet('add-task', model, '--name', 'gender', '--kind', 'classify', '--data', manifest, '--label', 'gender', '--goal', 'none',
-    '--epochs', '1', '--prune-ratios', '0.5', '--prune-epochs', '1', '--batch-size', '32');
+  const r = paenet(
+    'add-task',
+    model,
+    '--name',
+    'gender',
+    '--kind',
+    'classify',
+    '--data',
+    manifest,
+    '--label',
+    'gender',
+    '--goal',
+    'none',
+    '--epochs',
+    '1',
+    '--prune-ratios',
+    '0.5',
+    '--prune-epochs',
+    '1',
+    '--batch-size',
+    '32',
+  );
   assert.equal(r.status, 0, `add-task over a manifest with one corrupt image must succeed:\n${r.stderr}`);
   addTaskStderr = r.stderr;
 });
@@ -62,7 +91,10 @@ const all = (...commands: string[][]): Promise<CliResult[]> => Promise.all(comma
 // The checks only read the model (or write their own files): they run concurrently.
 describe('bad input', { concurrency: 3 }, () => {
   test('a bad image inside a data set is skipped, reported and counted; add-task succeeds', async () => {
-    assert.ok(nonEmptyLines(addTaskStderr).some((l) => l.includes('skipped bad image') && l.includes(corrupt)), `the skip is reported:\n${addTaskStderr}`);
+    assert.ok(
+      nonEmptyLines(addTaskStderr).some((l) => l.includes('skipped bad image') && l.includes(corrupt)),
+      `the skip is reported:\n${addTaskStderr}`,
+    );
     assert.match(addTaskStderr, /1 bad images\)/);
     const r = await run('info', model, '--json');
     assert.equal(r.status, 0, r.stderr);
@@ -81,7 +113,13 @@ describe('bad input', { concurrency: 3 }, () => {
     const flipped = Buffer.from(bytes);
     flipped[flipped.length - 3]! ^= 0xff;
     writeFileSync(tampered, flipped);
-    const [a, b, c, d, e] = await all(['info', missing], ['predict', missing, FACE], ['info', cut], ['predict', short, FACE], ['info', tampered]);
+    const [a, b, c, d, e] = await all(
+      ['info', missing],
+      ['predict', missing, FACE],
+      ['info', cut],
+      ['predict', short, FACE],
+      ['info', tampered],
+    );
     assertOneLineError(a!, missing, /no such model file/);
     assertOneLineError(b!, missing, /no such model file/);
     assertOneLineError(c!, cut, /truncated data section/);
@@ -108,7 +146,11 @@ describe('bad input', { concurrency: 3 }, () => {
     const jpeg = readFileSync(FACE);
     writeFileSync(half, jpeg.subarray(0, jpeg.length >> 1));
     const missing = join(dir, 'nobody.jpg');
-    const [a, b, c] = await all(['predict', model, FACE, corrupt], ['predict', model, half, '--json'], ['predict', model, FACE, missing, '--json']);
+    const [a, b, c] = await all(
+      ['predict', model, FACE, corrupt],
+      ['predict', model, half, '--json'],
+      ['predict', model, FACE, missing, '--json'],
+    );
     assertOneLineError(a!, corrupt, /cannot decode image/);
     assertOneLineError(b!, half, /truncated JPEG/);
     assertOneLineError(c!, missing, /image file not found/);
@@ -152,7 +194,22 @@ describe('bad input', { concurrency: 3 }, () => {
     const ckpt = join(dir, 'model.age.ckpt');
     mkdirSync(ckpt);
     writeFileSync(join(ckpt, 'resume.json'), '{}');
-    const args = ['add-task', model, '--name', 'age', '--kind', 'classify', '--data', manifest, '--label', 'gender', '--goal', 'none', '--epochs', '1'];
+    const args = [
+      'add-task',
+      model,
+      '--name',
+      'age',
+      '--kind',
+      'classify',
+      '--data',
+      manifest,
+      '--label',
+      'gender',
+      '--goal',
+      'none',
+      '--epochs',
+      '1',
+    ];
     const [a, b, c] = await all(args, [...args, '--resume'], [...args, '--resume', '--checkpoint-dir', join(dir, 'nowhere.ckpt')]);
     assertOneLineError(a!, ckpt, /left a checkpoint: add --resume to continue it, or delete the folder/);
     assertOneLineError(b!, join(ckpt, 'resume.json'), /checkpoint state/);

@@ -16,21 +16,76 @@ const PAIRS = dataFile('celeba-identity', 'pairs.txt');
 const IMG_A = dataFile('celeba-identity', 'images', 'celeba_00001', 'celeba_00001_0001.jpg');
 const IMG_B = dataFile('utkface-agegender', 'val', '10_0_0_20170103200522151.jpg');
 
-interface LedgerTask { id: number; name: string; ownedWeights: number; weightBytes: number; maskBytes: number; bnBytes: number; biasBytes: number; headBytes: number; moduleBytes: number }
+interface LedgerTask {
+  id: number;
+  name: string;
+  ownedWeights: number;
+  weightBytes: number;
+  maskBytes: number;
+  bnBytes: number;
+  biasBytes: number;
+  headBytes: number;
+  moduleBytes: number;
+}
 interface Ledger {
-  tasks: LedgerTask[]; layers: { name: string; total: number; free: number; owned: Record<string, number> }[];
-  totalWeights: number; freeWeights: number; denseBytes: number; ownerBytes: number; fileTensorBytes: number; individualBytes: number; fractionOfIndividual: number;
+  tasks: LedgerTask[];
+  layers: { name: string; total: number; free: number; owned: Record<string, number> }[];
+  totalWeights: number;
+  freeWeights: number;
+  denseBytes: number;
+  ownerBytes: number;
+  fileTensorBytes: number;
+  individualBytes: number;
+  fractionOfIndividual: number;
 }
 interface Task {
-  id: number; name: string; kind: string; labels: string[]; head: { kind: string; classes: number; dropped?: boolean };
-  goal: { value: number | null; source: string }; metric: { name: string; value: number; trained: number };
-  pruning: { records: { ratio: number; accuracy: number }[]; ratio: number }; data: Record<string, unknown>; extra: Record<string, unknown>;
+  id: number;
+  name: string;
+  kind: string;
+  labels: string[];
+  head: { kind: string; classes: number; dropped?: boolean };
+  goal: { value: number | null; source: string };
+  metric: { name: string; value: number; trained: number };
+  pruning: { records: { ratio: number; accuracy: number }[]; ratio: number };
+  data: Record<string, unknown>;
+  extra: Record<string, unknown>;
 }
-interface AddTaskOut { model: string; task: Task; module: LedgerTask; log: string }
-interface InfoOut { model: string; backbone: { arch: string; inputSize: number; embedDim: number }; tasks: Task[]; ledger: Ledger; provenance: { paenetVersion: string } }
-interface EvalOut { task: string; metric: string; value: number; n: number; sha256: string; threshold?: number; split?: string }
-interface Answer { task: string; kind: string; label?: string; score?: number; scores?: Record<string, number>; embedding?: number[] }
-interface VerifyOut { task: string; distance: number; threshold: number; same: boolean }
+interface AddTaskOut {
+  model: string;
+  task: Task;
+  module: LedgerTask;
+  log: string;
+}
+interface InfoOut {
+  model: string;
+  backbone: { arch: string; inputSize: number; embedDim: number };
+  tasks: Task[];
+  ledger: Ledger;
+  provenance: { paenetVersion: string };
+}
+interface EvalOut {
+  task: string;
+  metric: string;
+  value: number;
+  n: number;
+  sha256: string;
+  threshold?: number;
+  split?: string;
+}
+interface Answer {
+  task: string;
+  kind: string;
+  label?: string;
+  score?: number;
+  scores?: Record<string, number>;
+  embedding?: number[];
+}
+interface VerifyOut {
+  task: string;
+  distance: number;
+  threshold: number;
+  same: boolean;
+}
 
 const FAST = ['--goal-margin', '0', '--prune-epochs', '1', '--batch-size', '32', '--quiet', '--json'];
 let genderEval: EvalOut;
@@ -38,7 +93,13 @@ let genderAdded: AddTaskOut;
 let info: InfoOut;
 
 test('init: a new tiny model', () => {
-  const out = paenetJson<{ model: string; backbone: { arch: string; inputSize: number }; weights: number }>('init', model, '--arch', 'tiny', '--json');
+  const out = paenetJson<{ model: string; backbone: { arch: string; inputSize: number }; weights: number }>(
+    'init',
+    model,
+    '--arch',
+    'tiny',
+    '--json',
+  );
   assert.equal(out.model, model);
   assert.equal(out.backbone.arch, 'tiny');
   assert.equal(out.backbone.inputSize, 32);
@@ -48,22 +109,67 @@ test('init: a new tiny model', () => {
 });
 
 test('add-task: classify (gender) with no goal and one pruning ratio', () => {
-  genderAdded = paenetJson<AddTaskOut>('add-task', model, '--name', 'gender', '--kind', 'classify', '--data', UTK, '--label', 'gender',
-    '--goal', 'none', '--epochs', '3', '--lr', '3e-3', '--limit-train', '800', '--limit-val', '300', '--prune-ratios', '0.5', ...FAST);
+  genderAdded = paenetJson<AddTaskOut>(
+    'add-task',
+    model,
+    '--name',
+    'gender',
+    '--kind',
+    'classify',
+    '--data',
+    UTK,
+    '--label',
+    'gender',
+    '--goal',
+    'none',
+    '--epochs',
+    '3',
+    '--lr',
+    '3e-3',
+    '--limit-train',
+    '800',
+    '--limit-val',
+    '300',
+    '--prune-ratios',
+    '0.5',
+    ...FAST,
+  );
   const t = genderAdded.task;
   assert.equal(t.id, 1);
   assert.equal(t.kind, 'classify');
   assert.deepEqual(t.labels, ['male', 'female']);
   assert.deepEqual(t.goal, { value: null, source: 'none' });
-  assert.deepEqual(t.pruning.records.map((r) => r.ratio), [0, 0.5]);
+  assert.deepEqual(
+    t.pruning.records.map((r) => r.ratio),
+    [0, 0.5],
+  );
   assert.ok(genderAdded.module.moduleBytes > 0);
   // The task's manifest-split accuracy, before any other task exists (compared after the identity task below).
   genderEval = paenetJson<EvalOut>('eval', model, '--task', 'gender', '--data', UTK, '--json');
 });
 
 test('add-task: identity (face) with a numeric goal, validated on pairs.txt beside the manifest', () => {
-  const out = paenetJson<AddTaskOut>('add-task', model, '--name', 'face', '--kind', 'identity', '--data', CELEBA, '--head', 'linear',
-    '--goal', '0.5', '--epochs', '1', '--limit-train', '500', '--prune-ratios', '0.5', ...FAST);
+  const out = paenetJson<AddTaskOut>(
+    'add-task',
+    model,
+    '--name',
+    'face',
+    '--kind',
+    'identity',
+    '--data',
+    CELEBA,
+    '--head',
+    'linear',
+    '--goal',
+    '0.5',
+    '--epochs',
+    '1',
+    '--limit-train',
+    '500',
+    '--prune-ratios',
+    '0.5',
+    ...FAST,
+  );
   const t = out.task;
   assert.equal(t.id, 2);
   assert.equal(t.kind, 'identity');
@@ -78,9 +184,18 @@ test('info --json: tasks, labels, goals, accuracies and a consistent ledger', ()
   info = paenetJson<InfoOut>('info', model, '--json');
   assert.equal(info.backbone.arch, 'tiny');
   assert.equal(info.tasks.length, 2);
-  assert.deepEqual(info.tasks.map((t) => [t.id, t.name, t.kind]), [[1, 'gender', 'classify'], [2, 'face', 'identity']]);
+  assert.deepEqual(
+    info.tasks.map((t) => [t.id, t.name, t.kind]),
+    [
+      [1, 'gender', 'classify'],
+      [2, 'face', 'identity'],
+    ],
+  );
   assert.deepEqual(info.tasks[0]!.labels, ['male', 'female']);
-  assert.deepEqual(info.tasks.map((t) => t.goal.source), ['none', 'number']);
+  assert.deepEqual(
+    info.tasks.map((t) => t.goal.source),
+    ['none', 'number'],
+  );
   for (const t of info.tasks) {
     assert.ok(t.metric.value >= 0 && t.metric.value <= 1, `${t.name} metric ${t.metric.value}`);
     assert.ok(t.metric.trained >= 0 && t.metric.trained <= 1);
@@ -90,24 +205,36 @@ test('info --json: tasks, labels, goals, accuracies and a consistent ledger', ()
 
   const l = info.ledger;
   assert.equal(l.tasks.length, 2);
-  assert.deepEqual(l.tasks.map((t) => t.name), ['gender', 'face']);
+  assert.deepEqual(
+    l.tasks.map((t) => t.name),
+    ['gender', 'face'],
+  );
   for (const t of l.tasks) {
     assert.ok(t.moduleBytes > 0, `${t.name} module bytes`);
     assert.equal(t.weightBytes, 4 * t.ownedWeights);
     assert.equal(t.maskBytes, t.ownedWeights);
     assert.equal(t.moduleBytes, t.weightBytes + t.maskBytes + t.bnBytes + t.biasBytes + t.headBytes);
-    assert.equal(t.ownedWeights, l.layers.reduce((n, layer) => n + (layer.owned[String(t.id)] ?? 0), 0));
+    assert.equal(
+      t.ownedWeights,
+      l.layers.reduce((n, layer) => n + (layer.owned[String(t.id)] ?? 0), 0),
+    );
   }
   assert.ok(l.tasks[0]!.headBytes > 0, 'the classify head is kept');
   assert.equal(l.tasks[1]!.headBytes, 0, 'the identity classifier is dropped');
   assert.deepEqual(l.tasks[0], genderAdded.module, "adding a task leaves an earlier task's module as it was");
   assert.equal(l.freeWeights + l.tasks.reduce((n, t) => n + t.ownedWeights, 0), l.totalWeights);
-  assert.equal(l.totalWeights, l.layers.reduce((n, layer) => n + layer.total, 0));
+  assert.equal(
+    l.totalWeights,
+    l.layers.reduce((n, layer) => n + layer.total, 0),
+  );
   assert.equal(l.fileTensorBytes, l.denseBytes + l.ownerBytes);
   assert.ok(Math.abs(l.fractionOfIndividual - l.fileTensorBytes / l.individualBytes) < 1e-12);
   // The ledger's file bytes are the tensor bytes actually in the file.
   const { tensors } = decodeSafetensors(readFileSync(model), model);
-  assert.equal([...tensors.values()].reduce((n, r) => n + r.data.byteLength, 0), l.fileTensorBytes);
+  assert.equal(
+    [...tensors.values()].reduce((n, r) => n + r.data.byteLength, 0),
+    l.fileTensorBytes,
+  );
 
   const text = paenet('info', model);
   assert.equal(text.status, 0, text.stderr);
@@ -140,9 +267,18 @@ let answers: { image: string; tasks: Answer[] }[];
 test('predict --json: every task answers for every image', () => {
   answers = paenetJson('predict', model, IMG_A, IMG_B, '--json');
   assert.equal(answers.length, 2);
-  assert.deepEqual(answers.map((a) => a.image), [IMG_A, IMG_B]);
+  assert.deepEqual(
+    answers.map((a) => a.image),
+    [IMG_A, IMG_B],
+  );
   for (const a of answers) {
-    assert.deepEqual(a.tasks.map((x) => [x.task, x.kind]), [['gender', 'classify'], ['face', 'identity']]);
+    assert.deepEqual(
+      a.tasks.map((x) => [x.task, x.kind]),
+      [
+        ['gender', 'classify'],
+        ['face', 'identity'],
+      ],
+    );
     const [gender, face] = a.tasks as [Answer, Answer];
     assert.ok(gender.label === 'male' || gender.label === 'female');
     assert.deepEqual(Object.keys(gender.scores!), ['male', 'female']);

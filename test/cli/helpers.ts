@@ -31,7 +31,12 @@ export interface CliResult {
 
 /** Runs `node bin/paenet.mjs --threads 1 ...args` in the repository root and waits for it. */
 export function paenet(...args: string[]): CliResult {
-  const r = spawnSync(process.execPath, ['bin/paenet.mjs', '--threads', '1', ...args], { cwd: repoRoot, encoding: 'utf8', env: cliEnv(), timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['bin/paenet.mjs', '--threads', '1', ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: cliEnv(),
+    timeout: 120_000,
+  });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -39,7 +44,11 @@ export function paenet(...args: string[]): CliResult {
 /** The same as {@link paenet}, without blocking: independent checks can run side by side. */
 export function paenetAsync(...args: string[]): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/paenet.mjs', '--threads', '1', ...args], { cwd: repoRoot, env: cliEnv(), timeout: 120_000 });
+    const child = spawn(process.execPath, ['bin/paenet.mjs', '--threads', '1', ...args], {
+      cwd: repoRoot,
+      env: cliEnv(),
+      timeout: 120_000,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => void (stdout += d));

@@ -15,8 +15,14 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const RATIOS = [0.15, 0.3, 0.45, 0.6, 0.75, 0.9];
 const sha = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 
-interface ResumeState { stage: string; records?: { ratio: number }[] }
-interface Task { name: string; pruning: { records: { ratio: number }[]; ratio: number } }
+interface ResumeState {
+  stage: string;
+  records?: { ratio: number }[];
+}
+interface Task {
+  name: string;
+  pruning: { records: { ratio: number }[]; ratio: number };
+}
 
 function readState(path: string): ResumeState | null {
   try {
@@ -33,16 +39,45 @@ test('add-task killed during pruning resumes with --resume: model untouched mean
   assert.equal(paenet('init', model, '--arch', 'tiny').status, 0);
   const initial = sha(model);
   const args = [
-    'bin/paenet.mjs', '--threads', '1', 'add-task', model, '--name', 'gender', '--kind', 'classify', '--data', dataFile('utkface-agegender', 'manifest.csv'),
-    '--label', 'gender', '--goal', 'none', '--epochs', '1', '--lr', '3e-3', '--limit-train', '600', '--limit-val', '200',
-    '--prune-ratios', RATIOS.join(','), '--prune-epochs', '1', '--batch-size', '32', '--quiet',
+    'bin/paenet.mjs',
+    '--threads',
+    '1',
+    'add-task',
+    model,
+    '--name',
+    'gender',
+    '--kind',
+    'classify',
+    '--data',
+    dataFile('utkface-agegender', 'manifest.csv'),
+    '--label',
+    'gender',
+    '--goal',
+    'none',
+    '--epochs',
+    '1',
+    '--lr',
+    '3e-3',
+    '--limit-train',
+    '600',
+    '--limit-val',
+    '200',
+    '--prune-ratios',
+    RATIOS.join(','),
+    '--prune-epochs',
+    '1',
+    '--batch-size',
+    '32',
+    '--quiet',
   ];
 
   // 1. Run until the first pruning step is checkpointed, then kill it without warning.
   const child = spawn(process.execPath, args, { cwd: repoRoot, env: cliEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => void (stderr += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   void exited.then((e) => void (exit = e));
   let seen: ResumeState | null = null;
@@ -76,7 +111,11 @@ test('add-task killed during pruning resumes with --resume: model untouched mean
   assert.ok(!readdirSync(dir).some((f) => f.includes('.tmp')), `no temp files left: ${readdirSync(dir).join(', ')}`);
   const tasks = paenetJson<{ tasks: Task[] }>('info', model, '--json').tasks;
   assert.equal(tasks.length, 1);
-  assert.deepEqual(tasks[0]!.pruning.records.map((r) => r.ratio), [0, ...RATIOS], 'every ratio exactly once, in order');
+  assert.deepEqual(
+    tasks[0]!.pruning.records.map((r) => r.ratio),
+    [0, ...RATIOS],
+    'every ratio exactly once, in order',
+  );
   // Across both runs, each ratio was pruned (and retrained) exactly once: the resumed run did only the rest.
   const steps = pruneSteps(log);
   assert.equal(steps.length, RATIOS.length);
@@ -85,7 +124,10 @@ test('add-task killed during pruning resumes with --resume: model untouched mean
 
 /** Ratios of the 'prune-step' events in the JSONL event log, in order. */
 function pruneSteps(log: string): number[] {
-  return readFileSync(log, 'utf8').split('\n').filter((l) => l !== '')
+  return readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
     .map((l) => JSON.parse(l) as { type: string; ratio?: number })
-    .filter((e) => e.type === 'prune-step').map((e) => e.ratio!);
+    .filter((e) => e.type === 'prune-step')
+    .map((e) => e.ratio!);
 }

@@ -12,13 +12,16 @@ export const DATA = fileURLToPath(new URL('../../data/', import.meta.url));
  * `npm test` sets up). A missing set fails loudly here instead of silently skipping real-data tests.
  */
 export function needData(set: string): false {
-  if (!existsSync(join(DATA, set, 'manifest.csv'))) throw new Error(`shared data set ${set} not found under ${DATA} (link data -> ../shared/data)`);
+  if (!existsSync(join(DATA, set, 'manifest.csv')))
+    throw new Error(`shared data set ${set} not found under ${DATA} (link data -> ../shared/data)`);
   return false;
 }
 
 /** Reads a (quote-free) manifest with a plain split, independent of the code under test. */
 export function naiveRows(set: string): Record<string, string>[] {
-  const lines = readFileSync(join(DATA, set, 'manifest.csv'), 'utf8').split('\n').filter((l) => l !== '');
+  const lines = readFileSync(join(DATA, set, 'manifest.csv'), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
   const header = lines[0]!.split(',');
   return lines.slice(1).map((l) => {
     const cells = l.split(',');

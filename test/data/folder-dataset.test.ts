@@ -27,6 +27,12 @@ test('folder errors: missing dir, no classes, empty class; non-images ignored', 
     writeFileSync(join(dir, 'b', 'y.png'), '');
     const d = loadFolderDataset(dir);
     assert.deepEqual(d.labels, ['a', 'b']);
-    assert.deepEqual(d.samples.map((s) => [s.path, s.label]), [[join(dir, 'a', 'x.JPG'), 0], [join(dir, 'b', 'y.png'), 1]]);
+    assert.deepEqual(
+      d.samples.map((s) => [s.path, s.label]),
+      [
+        [join(dir, 'a', 'x.JPG'), 0],
+        [join(dir, 'b', 'y.png'), 1],
+      ],
+    );
   });
 });

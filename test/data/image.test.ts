@@ -49,7 +49,10 @@ test('missing, corrupt and truncated files give one-line errors', { skip: needDa
     const r = mulberry32(1);
     writeFileSync(bad, Buffer.from(Array.from({ length: 500 }, () => r.int(256))));
     await assert.rejects(decodeImage(join(dir, 'none.jpg'), 64), { message: `${join(dir, 'none.jpg')}: image file not found` });
-    await assert.rejects(decodeImage(bad, 64), (e: Error) => e.message.startsWith(`${bad}: cannot decode image (`) && !e.message.includes('\n'));
+    await assert.rejects(
+      decodeImage(bad, 64),
+      (e: Error) => e.message.startsWith(`${bad}: cannot decode image (`) && !e.message.includes('\n'),
+    );
     const cut = join(dir, 'cut.jpg');
     writeFileSync(cut, readFileSync(orl).subarray(0, 400));
     await assert.rejects(decodeImage(cut, 64), { message: `${cut}: truncated JPEG (no end-of-image marker)` });
@@ -67,7 +70,10 @@ test('decodeMany skips bad images with a count and keeps input order', { skip: n
     let last: [number, number] = [0, 0];
     const d = await decodeMany(paths, 64, { concurrency: 3, onError: (i) => errors.push(i), onProgress: (a, b) => (last = [a, b]) });
     assert.deepEqual([...d.kept], [0, 3]);
-    assert.deepEqual(d.failed.map((f) => f.index), [1, 2]);
+    assert.deepEqual(
+      d.failed.map((f) => f.index),
+      [1, 2],
+    );
     assert.deepEqual(errors.sort(), [1, 2]);
     assert.deepEqual(last, [4, 4]);
     assert.equal(d.pixels.length, 2 * 64 * 64 * 3);

@@ -18,10 +18,16 @@ for (let i = 0, g = 0; i < labels.length; g++) {
 test('folds are disjoint, cover every sample, and are stratified', () => {
   const folds = kFold(labels, 5, { seed: 1 });
   const all = folds.flat().sort((a, b) => a - b);
-  assert.deepEqual(all, labels.map((_, i) => i));
+  assert.deepEqual(
+    all,
+    labels.map((_, i) => i),
+  );
   for (const f of folds) {
     assert.equal(f.length, 20);
-    assert.deepEqual([0, 1, 2].map((c) => f.filter((i) => labels[i] === c).length), [12, 5, 3]);
+    assert.deepEqual(
+      [0, 1, 2].map((c) => f.filter((i) => labels[i] === c).length),
+      [12, 5, 3],
+    );
   }
 });
 

@@ -27,10 +27,19 @@ test('each epoch visits every image once; x, y and indices agree', async () => {
       const batches = await collect(loader, epoch);
       assert.equal(batches.length, 7);
       assert.equal(loader.usesWorker, true);
-      assert.deepEqual(batches.map((b) => b.n), [8, 8, 8, 8, 8, 8, 2]);
+      assert.deepEqual(
+        batches.map((b) => b.n),
+        [8, 8, 8, 8, 8, 8, 2],
+      );
       const seen = batches.flatMap((b) => [...b.indices]);
-      assert.deepEqual([...seen].sort((a, b) => a - b), labels.map((_, i) => i));
-      assert.notDeepEqual(seen, labels.map((_, i) => i)); // shuffled
+      assert.deepEqual(
+        [...seen].sort((a, b) => a - b),
+        labels.map((_, i) => i),
+      );
+      assert.notDeepEqual(
+        seen,
+        labels.map((_, i) => i),
+      ); // shuffled
       for (const b of batches) {
         assert.equal(b.x.length, b.n * 3 * size * size);
         for (let k = 0; k < b.n; k++) {
@@ -65,7 +74,10 @@ test('augmented batches are identical from the worker and the main thread', asyn
   assert.equal(w.usesWorker, true);
   assert.equal(m.usesWorker, false);
   assert.equal(bw.length, 3);
-  assert.deepEqual(bw.map((b) => b.x), bm.map((b) => b.x));
+  assert.deepEqual(
+    bw.map((b) => b.x),
+    bm.map((b) => b.x),
+  );
   await w.close();
   await m.close();
 });
@@ -73,7 +85,10 @@ test('augmented batches are identical from the worker and the main thread', asyn
 test('a subset of indices; non-shared pixels are accepted', async () => {
   const loader = new BatchLoader({ pixels: Uint8Array.from(pixels), labels, size, indices: [4, 9, 2] }, { batchSize: 2, shuffle: false });
   const batches = await collect(loader, 0);
-  assert.deepEqual(batches.map((b) => [...b.indices]), [[4, 9], [2]]);
+  assert.deepEqual(
+    batches.map((b) => [...b.indices]),
+    [[4, 9], [2]],
+  );
   await loader.close();
   assert.throws(() => new BatchLoader({ pixels, labels: [1], size }, { batchSize: 2 }), /1 labels for 50 images/);
 });

@@ -26,7 +26,11 @@ test('utkface gender: names from gender_name, counts per split match the manifes
 
 test('utkface age label: names found in age_group; where filter', { skip: needData('utkface-agegender') }, () => {
   const rows = naiveRows('utkface-agegender');
-  const m = loadManifest(join(DATA, 'utkface-agegender/manifest.csv'), { label: 'label', split: 'train', where: { age_in_adience_range: '1' } });
+  const m = loadManifest(join(DATA, 'utkface-agegender/manifest.csv'), {
+    label: 'label',
+    split: 'train',
+    where: { age_in_adience_range: '1' },
+  });
   assert.deepEqual(m.labels, ['0-2', '4-6', '8-13', '15-20', '25-32', '38-43', '48-53', '60+']);
   assert.equal(m.samples.length, rows.filter((r) => r.split === 'train' && r.age_in_adience_range === '1').length);
   for (const s of m.samples.slice(0, 50)) assert.equal(s.label, Number(s.raw));
@@ -50,17 +54,29 @@ test('celeba gender skips empty cells and counts them; label -1 counts as negati
   const all = loadManifest(file, { label: 'label', group: 'identity' });
   assert.equal(all.skippedNegative, naiveRows('celeba-identity').filter((r) => r.label === '-1').length);
   assert.equal(all.labels[all.samples[0]!.label], all.samples[0]!.group); // names come from identity
-  assert.throws(() => loadManifest(file, { label: 'label', split: 'val' }), /no samples with a label in column "label" in rows with split = val \(1393 rows: 0 empty, 1393 negative\)/);
+  assert.throws(
+    () => loadManifest(file, { label: 'label', split: 'val' }),
+    /no samples with a label in column "label" in rows with split = val \(1393 rows: 0 empty, 1393 negative\)/,
+  );
 });
 
 test('string labels: sorted identities; classes option reuses the train mapping', { skip: needData('celeb-glint360k-sample') }, () => {
   const file = join(DATA, 'celeb-glint360k-sample/manifest.csv');
   const train = loadManifest(file, { label: 'identity', split: 'train' });
-  const names = [...new Set(naiveRows('celeb-glint360k-sample').filter((r) => r.split === 'train').map((r) => r.identity!))].sort();
+  const names = [
+    ...new Set(
+      naiveRows('celeb-glint360k-sample')
+        .filter((r) => r.split === 'train')
+        .map((r) => r.identity!),
+    ),
+  ].sort();
   assert.deepEqual(train.labels, names);
   const val = loadManifest(file, { label: 'identity', split: 'val', classes: train.labels });
   for (const s of val.samples) assert.equal(train.labels[s.label], s.raw);
-  assert.throws(() => loadManifest(file, { label: 'identity', split: 'val', classes: ['Daniel_Radcliffe'] }), /is not among the given classes/);
+  assert.throws(
+    () => loadManifest(file, { label: 'identity', split: 'val', classes: ['Daniel_Radcliffe'] }),
+    /is not among the given classes/,
+  );
 });
 
 const write = (dir: string, name: string, text: string): string => {
@@ -71,10 +87,14 @@ const write = (dir: string, name: string, text: string): string => {
 
 test('errors: missing file, unknown label/path/split column, empty, ragged row', async () => {
   await withTmp((dir) => {
-    assert.throws(() => loadManifest(join(dir, 'none.csv'), { label: 'label' }), { message: `${join(dir, 'none.csv')}: manifest not found` });
+    assert.throws(() => loadManifest(join(dir, 'none.csv'), { label: 'label' }), {
+      message: `${join(dir, 'none.csv')}: manifest not found`,
+    });
     const p = write(dir, 'm.csv', 'path,label,label_name,split\na.jpg,0,x,train\n');
     assert.throws(() => loadManifest(p, { label: 'age' }), { message: `${p}: no column "age" (columns: path, label, label_name, split)` });
-    assert.throws(() => loadManifest(p, { label: 'label', pathColumn: 'file' }), { message: `${p}: no path column "file" (columns: path, label, label_name, split)` });
+    assert.throws(() => loadManifest(p, { label: 'label', pathColumn: 'file' }), {
+      message: `${p}: no path column "file" (columns: path, label, label_name, split)`,
+    });
     assert.throws(() => loadManifest(p, { label: 'label', split: 'test' }), { message: `${p}: no rows with split = test (values: train)` });
     const e = write(dir, 'e.csv', 'path,label\n');
     assert.throws(() => loadManifest(e, { label: 'label' }), { message: `${e}: empty manifest (header only)` });
@@ -100,7 +120,13 @@ test('integer labels index by value across splits; empty and negative skipped se
     const p = write(dir, 'm.csv', 'path,y,split\na.jpg,2,val\nb.jpg,,val\nc.jpg,-1,val\nd.jpg,0,train\nsub/e.jpg,2,val\n');
     const m = loadManifest(p, { label: 'y', split: 'val' });
     assert.deepEqual(m.labels, ['0', '1', '2']);
-    assert.deepEqual(m.samples.map((s) => [s.path, s.label]), [[join(dir, 'a.jpg'), 2], [join(dir, 'sub/e.jpg'), 2]]);
+    assert.deepEqual(
+      m.samples.map((s) => [s.path, s.label]),
+      [
+        [join(dir, 'a.jpg'), 2],
+        [join(dir, 'sub/e.jpg'), 2],
+      ],
+    );
     assert.equal(m.skippedEmpty, 1);
     assert.equal(m.skippedNegative, 1);
   });

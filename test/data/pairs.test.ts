@@ -25,7 +25,11 @@ test('orl-faces pairs.txt: 10 folds of 20 + 20, files exist', { skip: needData('
 
 test('hand-written pairs file, and its errors', async () => {
   await withTmp((dir) => {
-    for (const [n, k] of [['Ann', 1], ['Ann', 12], ['Bob', 3]] as const) {
+    for (const [n, k] of [
+      ['Ann', 1],
+      ['Ann', 12],
+      ['Bob', 3],
+    ] as const) {
       mkdirSync(join(dir, 'images', n), { recursive: true });
       writeFileSync(join(dir, 'images', n, `${n}_${String(k).padStart(4, '0')}.jpg`), '');
     }
@@ -44,7 +48,9 @@ test('hand-written pairs file, and its errors', async () => {
     writeFileSync(p, 'ten\t1\n');
     assert.throws(() => loadPairs(p), { message: `${p}:1: header should be "<folds><TAB><pairs per fold>", got "ten\t1"` });
     writeFileSync(p, '1\t2\nAnn\t1\t12\n');
-    assert.throws(() => loadPairs(p), { message: `${p}: header says 1 folds x 2 matched + 2 mismatched = 4 pairs, file has 1 lines after it` });
+    assert.throws(() => loadPairs(p), {
+      message: `${p}: header says 1 folds x 2 matched + 2 mismatched = 4 pairs, file has 1 lines after it`,
+    });
     writeFileSync(p, '1\t1\nAnn\t1\tBob\t3\nAnn\t12\tBob\t3\n');
     assert.throws(() => loadPairs(p), { message: `${p}:2: expected a matched pair "name i j" (fold 0), got "Ann\t1\tBob\t3"` });
     writeFileSync(p, '1\t1\nAnn\t1\t2\nAnn\t12\tCid\t3\n');

@@ -12,7 +12,10 @@ test('a freed large buffer is reused for the next same-sized tensor', () => {
   const b = full([512, 1024], 3);
   assert.equal(cacheStats().hits, before + 1, 'the second tensor took the cached buffer');
   // A reused buffer must hold the new values, not the old ones.
-  assert.equal(tidy(() => b.sum().item()), 3 * 512 * 1024);
+  assert.equal(
+    tidy(() => b.sum().item()),
+    3 * 512 * 1024,
+  );
   b.dispose();
 });
 

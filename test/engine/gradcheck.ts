@@ -44,7 +44,10 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: (Tensor | Gra
 
   // Analytic gradients.
   const analytic: Float64Array[] = tidy(() => {
-    const xs = build(specs.map((s) => s.values), true);
+    const xs = build(
+      specs.map((s) => s.values),
+      true,
+    );
     const out = fn(...xs);
     assert.equal(out.numel, 1, `gradcheck: the function must return one element, got shape [${out.shape}]`);
     assert.equal(out.dtype, 'float64', 'gradcheck: the function must compute in float64');
@@ -122,6 +125,10 @@ export function input(shape: number[], seed: number, lo = -1, hi = 1, awayFrom: 
 /** Σ y·w with fixed, uneven weights w: a scalar whose gradient exercises every output element differently. */
 export function wsum(y: Tensor, seed = 12345): Tensor {
   const r = rng(seed);
-  const w = tensor(Float64Array.from({ length: y.numel }, () => 0.25 + 1.5 * r()), y.shape, { dtype: 'float64' });
+  const w = tensor(
+    Float64Array.from({ length: y.numel }, () => 0.25 + 1.5 * r()),
+    y.shape,
+    { dtype: 'float64' },
+  );
   return y.mul(w).sum();
 }

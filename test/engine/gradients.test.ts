@@ -187,8 +187,20 @@ test('where (tensor/tensor, tensor/scalar, scalar/tensor) and maskedFill', () =>
 });
 
 test('chunk and split', () => {
-  gradcheck((x) => { const [a, b] = x.chunk(2, 1); return wsum(a!.mul(b!)); }, [input([2, 4], 111)]);
-  gradcheck((x) => { const [a, b] = x.split(1, 0); return wsum(a!.sub(b!.exp())); }, [input([2, 3], 112)]);
+  gradcheck(
+    (x) => {
+      const [a, b] = x.chunk(2, 1);
+      return wsum(a!.mul(b!));
+    },
+    [input([2, 4], 111)],
+  );
+  gradcheck(
+    (x) => {
+      const [a, b] = x.split(1, 0);
+      return wsum(a!.sub(b!.exp()));
+    },
+    [input([2, 3], 112)],
+  );
 });
 
 // ---- linear algebra ----
@@ -208,12 +220,21 @@ test('conv2d (bias, no bias)', () => {
 });
 
 test('conv2d (stride, padding, dilation)', () => {
-  gradcheck((x, w, b) => wsum(F.conv2d(x, w, b, { stride: 2, padding: 1 })), [input([1, 2, 5, 5], 135), input([2, 2, 3, 3], 136), input([2], 137)]);
-  gradcheck((x, w) => wsum(F.conv2d(x, w, null, { stride: [1, 2], padding: [2, 0], dilation: 2 })), [input([1, 1, 5, 6], 138), input([2, 1, 2, 2], 139)]);
+  gradcheck(
+    (x, w, b) => wsum(F.conv2d(x, w, b, { stride: 2, padding: 1 })),
+    [input([1, 2, 5, 5], 135), input([2, 2, 3, 3], 136), input([2], 137)],
+  );
+  gradcheck(
+    (x, w) => wsum(F.conv2d(x, w, null, { stride: [1, 2], padding: [2, 0], dilation: 2 })),
+    [input([1, 1, 5, 6], 138), input([2, 1, 2, 2], 139)],
+  );
 });
 
 test('conv2d (groups, depthwise)', () => {
-  gradcheck((x, w, b) => wsum(F.conv2d(x, w, b, { groups: 2, padding: 1 })), [input([1, 4, 3, 3], 140), input([4, 2, 3, 3], 141), input([4], 142)]);
+  gradcheck(
+    (x, w, b) => wsum(F.conv2d(x, w, b, { groups: 2, padding: 1 })),
+    [input([1, 4, 3, 3], 140), input([4, 2, 3, 3], 141), input([4], 142)],
+  );
   gradcheck((x, w) => wsum(F.conv2d(x, w, null, { groups: 3 })), [input([2, 3, 3, 3], 143), input([3, 1, 2, 2], 144)]);
 });
 
@@ -223,7 +244,10 @@ test('linear (bias, no bias, 3-D input)', () => {
 });
 
 test('batchNorm training (affine, no affine, 2-D and 4-D, with running stats)', () => {
-  gradcheck((x, w, b) => wsum(F.batchNorm(x, null, null, w, b, { training: true })), [input([4, 3], 150), input([3], 151, 0.5, 1.5), input([3], 152)]);
+  gradcheck(
+    (x, w, b) => wsum(F.batchNorm(x, null, null, w, b, { training: true })),
+    [input([4, 3], 150), input([3], 151, 0.5, 1.5), input([3], 152)],
+  );
   gradcheck((x) => wsum(F.batchNorm(x, null, null, null, null, { training: true, eps: 1e-3 })), [input([2, 2, 2, 2], 153)]);
   // Running statistics are updated in place each call; the output must not depend on them in training mode.
   gradcheck(
@@ -236,7 +260,10 @@ test('batchNorm eval (running statistics)', () => {
   tidy(() => {
     const mean = tensor([0.3, -0.1, 0.2], [3], f64);
     const variance = tensor([0.5, 2, 1.2], [3], f64);
-    gradcheck((x, w, b) => wsum(F.batchNorm(x, mean, variance, w, b, { training: false })), [input([2, 3, 2, 2], 157), input([3], 158), input([3], 159)]);
+    gradcheck(
+      (x, w, b) => wsum(F.batchNorm(x, mean, variance, w, b, { training: false })),
+      [input([2, 3, 2, 2], 157), input([3], 158), input([3], 159)],
+    );
   });
 });
 
@@ -366,9 +393,17 @@ const modulesOf = (m: nn.Module): nn.Module[] => [m, ...m.namedChildren().flatMa
  * Checks a module's forward w.r.t. its input and every parameter in float64: the module's parameters are
  * replaced (through its own registerParameter) by the checker's float64 leaves at every evaluation.
  */
-function gradcheckModule(m: nn.Module, x: GradInput, loss: (m: nn.Module, x: Tensor) => Tensor, bufferValues?: (name: string, n: number) => number[]): number {
+function gradcheckModule(
+  m: nn.Module,
+  x: GradInput,
+  loss: (m: nn.Module, x: Tensor) => Tensor,
+  bufferValues?: (name: string, n: number) => number[],
+): number {
   const slots = modulesOf(m).flatMap((owner) =>
-    owner.namedParameters().filter(([n]) => !n.includes('.')).map(([name, t]) => ({ owner, name, init: { values: t.toArray(), shape: t.shape } })),
+    owner
+      .namedParameters()
+      .filter(([n]) => !n.includes('.'))
+      .map(([name, t]) => ({ owner, name, init: { values: t.toArray(), shape: t.shape } })),
   );
   for (const owner of modulesOf(m)) {
     for (const [name, t] of owner.namedBuffers().filter(([n]) => !n.includes('.'))) {
@@ -403,8 +438,12 @@ test('nn.ResidualBlock (eval mode, running statistics)', () => {
   manualSeed(3);
   const r = rng(99);
   const block = new nn.ResidualBlock(2, 2).eval();
-  gradcheckModule(block, input([1, 2, 3, 3], 212), (m, x) => wsum(m.forward(x)), (name, n) =>
-    Array.from({ length: n }, () => (name === 'runningVar' ? 0.5 + r() : r() - 0.5)));
+  gradcheckModule(
+    block,
+    input([1, 2, 3, 3], 212),
+    (m, x) => wsum(m.forward(x)),
+    (name, n) => Array.from({ length: n }, () => (name === 'runningVar' ? 0.5 + r() : r() - 0.5)),
+  );
 });
 
 test('nn.MarginSoftmax loss (arcface and cosface)', () => {
@@ -418,6 +457,13 @@ test('nn.MarginSoftmax loss (arcface and cosface)', () => {
 
 test('nn.Sequential of Conv2d, BatchNorm2d, PReLU, AvgPool2d, Flatten, Linear', () => {
   manualSeed(5);
-  const net = new nn.Sequential(new nn.Conv2d(1, 2, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(2), new nn.PReLU(2), new nn.AvgPool2d(2), new nn.Flatten(), new nn.Linear(8, 2));
+  const net = new nn.Sequential(
+    new nn.Conv2d(1, 2, 3, { padding: 1, bias: false }),
+    new nn.BatchNorm2d(2),
+    new nn.PReLU(2),
+    new nn.AvgPool2d(2),
+    new nn.Flatten(),
+    new nn.Linear(8, 2),
+  );
   gradcheckModule(net, input([2, 1, 4, 4], 214), (m, x) => wsum(m.forward(x)));
 });

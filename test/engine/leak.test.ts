@@ -23,11 +23,16 @@ for (const kind of ['sgd', 'adam'] as const) {
     manualSeed(11);
     const beforeModel = liveTensors();
     const model = smallCnn();
-    const opt: optim.Optimizer = kind === 'sgd'
-      ? new optim.SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 1e-4 })
-      : new optim.AdamW(model.parameters(), { lr: 1e-3, weightDecay: 1e-2 });
+    const opt: optim.Optimizer =
+      kind === 'sgd'
+        ? new optim.SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 1e-4 })
+        : new optim.AdamW(model.parameters(), { lr: 1e-3, weightDecay: 1e-2 });
     const afterCreation = liveTensors();
-    assert.equal(afterCreation - beforeModel, model.parameters().length + model.namedBuffers().length, 'the model holds exactly its parameters and buffers');
+    assert.equal(
+      afterCreation - beforeModel,
+      model.parameters().length + model.namedBuffers().length,
+      'the model holds exactly its parameters and buffers',
+    );
 
     const step = (): number => {
       const loss = tidy(() => {
@@ -57,7 +62,12 @@ for (const kind of ['sgd', 'adam'] as const) {
 
     // Evaluation (noGrad-free forward in eval mode) leaks nothing either.
     model.eval();
-    tidy(() => model.forward(randn([4, 1, 8, 8])).argmax(1).toArray());
+    tidy(() =>
+      model
+        .forward(randn([4, 1, 8, 8]))
+        .argmax(1)
+        .toArray(),
+    );
     assert.equal(liveTensors(), afterStep1);
 
     opt.dispose();

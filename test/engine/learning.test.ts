@@ -43,11 +43,13 @@ test('a tiny CNN (conv-bn-relu-pool-linear) learns bright-left vs bright-right 1
   const losses: number[] = [];
   for (let epoch = 0; epoch < 5; epoch++) {
     for (let b = 0; b < 256; b += 32) {
-      losses.push(tidy(() => {
-        const loss = F.crossEntropy(model.forward(train.x.narrow(0, b, 32)), train.y.narrow(0, b, 32));
-        loss.backward();
-        return loss.item();
-      }));
+      losses.push(
+        tidy(() => {
+          const loss = F.crossEntropy(model.forward(train.x.narrow(0, b, 32)), train.y.narrow(0, b, 32));
+          loss.backward();
+          return loss.item();
+        }),
+      );
       opt.step();
       opt.zeroGrad();
     }
@@ -72,7 +74,8 @@ test('a Linear model trained with SGD separates linearly separable 2-D points', 
     const xy: number[] = [];
     const labels: number[] = [];
     while (labels.length < n) {
-      const x = 2 * r() - 1, y = 2 * r() - 1;
+      const x = 2 * r() - 1,
+        y = 2 * r() - 1;
       const m = x + 2 * y - 0.3;
       if (Math.abs(m) < 0.1) continue;
       xy.push(x, y);
@@ -95,7 +98,10 @@ test('a Linear model trained with SGD separates linearly separable 2-D points', 
   const acc = accuracy(model, xt, te.labels);
   assert.ok(acc >= 0.97, `held-out accuracy ${acc}`);
   // The learned boundary (difference of the two rows) points along (1, 2).
-  const [w0, w1] = tidy(() => { const w = model.param('weight'); return w.select(0, 1).sub(w.select(0, 0)).toArray(); });
+  const [w0, w1] = tidy(() => {
+    const w = model.param('weight');
+    return w.select(0, 1).sub(w.select(0, 0)).toArray();
+  });
   const cosToTrue = (w0! + 2 * w1!) / (Math.hypot(w0!, w1!) * Math.sqrt(5));
   assert.ok(cosToTrue > 0.95, `boundary normal (${w0}, ${w1}) is not aligned with (1, 2): cos ${cosToTrue}`);
   opt.dispose();

@@ -2,8 +2,31 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  F, nn, optim, tensor, scalar, zeros, ones, full, randn, rand, randint, randperm, cat, stack, where,
-  tidy, keep, dispose, liveTensors, noGrad, enableGrad, isGradEnabled, manualSeed, type DType, type Tensor,
+  F,
+  nn,
+  optim,
+  tensor,
+  scalar,
+  zeros,
+  ones,
+  full,
+  randn,
+  rand,
+  randint,
+  randperm,
+  cat,
+  stack,
+  where,
+  tidy,
+  keep,
+  dispose,
+  liveTensors,
+  noGrad,
+  enableGrad,
+  isGradEnabled,
+  manualSeed,
+  type DType,
+  type Tensor,
 } from '../../src/engine/index.ts';
 
 function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-6, what = 'values'): void {
@@ -33,27 +56,45 @@ test('2x2 matmul', () => {
 
 /** Plain-JS cross-correlation of one 2-D channel with zero padding (what conv2d computes). */
 function conv2dRef(x: number[][], k: number[][], pad: number, stride: number, bias = 0): number[][] {
-  const H = x.length, W = x[0]!.length, kh = k.length, kw = k[0]!.length;
+  const H = x.length,
+    W = x[0]!.length,
+    kh = k.length,
+    kw = k[0]!.length;
   const at = (i: number, j: number): number => (i < 0 || j < 0 || i >= H || j >= W ? 0 : x[i]![j]!);
-  const oh = Math.floor((H + 2 * pad - kh) / stride) + 1, ow = Math.floor((W + 2 * pad - kw) / stride) + 1;
-  return Array.from({ length: oh }, (_, i) => Array.from({ length: ow }, (_, j) => {
-    let s = bias;
-    for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) s += k[a]![b]! * at(i * stride - pad + a, j * stride - pad + b);
-    return s;
-  }));
+  const oh = Math.floor((H + 2 * pad - kh) / stride) + 1,
+    ow = Math.floor((W + 2 * pad - kw) / stride) + 1;
+  return Array.from({ length: oh }, (_, i) =>
+    Array.from({ length: ow }, (_, j) => {
+      let s = bias;
+      for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) s += k[a]![b]! * at(i * stride - pad + a, j * stride - pad + b);
+      return s;
+    }),
+  );
 }
 
 test('1-channel 3x3 conv2d with a known kernel', () => {
   tidy(() => {
     // x[i][j] = 4i + j + 1 (1..16); Sobel-x kernel. Without padding every output is Σ rowweight·(x[.][j] − x[.][j+2]) = 4·(−2) = −8.
-    const x = tensor(range(16).map((v) => v + 1), [1, 1, 4, 4]);
+    const x = tensor(
+      range(16).map((v) => v + 1),
+      [1, 1, 4, 4],
+    );
     const sobel = [1, 0, -1, 2, 0, -2, 1, 0, -1];
     const k = tensor(sobel, [1, 1, 3, 3]);
     assert.deepEqual(F.conv2d(x, k).toArray(), [-8, -8, -8, -8]);
     assert.deepEqual(F.conv2d(x, k, tensor([0.5], [1])).toArray(), [-7.5, -7.5, -7.5, -7.5]);
     // With padding 1 the border sees zeros: compare with the plain-JS reference, and check two corners by hand.
-    const xs = [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12], [13, 14, 15, 16]];
-    const ks = [[1, 0, -1], [2, 0, -2], [1, 0, -1]];
+    const xs = [
+      [1, 2, 3, 4],
+      [5, 6, 7, 8],
+      [9, 10, 11, 12],
+      [13, 14, 15, 16],
+    ];
+    const ks = [
+      [1, 0, -1],
+      [2, 0, -2],
+      [1, 0, -1],
+    ];
     const padded = F.conv2d(x, k, null, { padding: 1 }).toArray();
     close(padded, conv2dRef(xs, ks, 1, 1).flat());
     // Top-left: window rows (0, 1..2 of x) cols (pad, 0, 1): −(2·2 + 1·6) = −10. Top-right: 2·3 + 1·7 = 13.
@@ -73,8 +114,13 @@ test('BatchNorm1d training output and running statistics (momentum 0.1), then ev
     // Channel 0: 1,2,3,4 (mean 2.5, biased var 1.25, unbiased 5/3); channel 1: 2,4,6,8 (mean 5, var 5, unbiased 20/3).
     const x = tensor([1, 2, 2, 4, 3, 6, 4, 8], [4, 2]);
     const y = bn.forward(x).toArray();
-    const s0 = Math.sqrt(1.25 + 1e-5), s1 = Math.sqrt(5 + 1e-5);
-    close(y, [(1 - 2.5) / s0, (2 - 5) / s1, (2 - 2.5) / s0, (4 - 5) / s1, (3 - 2.5) / s0, (6 - 5) / s1, (4 - 2.5) / s0, (8 - 5) / s1], 1e-5);
+    const s0 = Math.sqrt(1.25 + 1e-5),
+      s1 = Math.sqrt(5 + 1e-5);
+    close(
+      y,
+      [(1 - 2.5) / s0, (2 - 5) / s1, (2 - 2.5) / s0, (4 - 5) / s1, (3 - 2.5) / s0, (6 - 5) / s1, (4 - 2.5) / s0, (8 - 5) / s1],
+      1e-5,
+    );
     close(bn.buffer('runningMean').toArray(), [0.25, 0.5], 1e-6, 'running mean');
     close(bn.buffer('runningVar').toArray(), [0.9 + 0.1 * (5 / 3), 0.9 + 0.1 * (20 / 3)], 1e-6, 'running var');
     bn.forward(x);
@@ -99,7 +145,11 @@ test('F.batchNorm on NCHW with affine parameters and a custom momentum', () => {
     const rv = ones([1]);
     const y = F.batchNorm(x, rm, rv, tensor([2], [1]), tensor([1], [1]), { training: true, momentum: 0.5 }).toArray();
     const s = Math.sqrt(5 + 1e-5);
-    close(y, [0, 2, 4, 6].map((v) => (2 * (v - 3)) / s + 1), 1e-5);
+    close(
+      y,
+      [0, 2, 4, 6].map((v) => (2 * (v - 3)) / s + 1),
+      1e-5,
+    );
     close(rm.toArray(), [1.5]);
     close(rv.toArray(), [0.5 + 0.5 * (20 / 3)]);
   });
@@ -108,7 +158,13 @@ test('F.batchNorm on NCHW with affine parameters and a custom momentum', () => {
 // ---- losses and margin heads ----
 
 /** torch's cross-entropy (class weights, label smoothing, 'mean' | 'sum' | 'none') in plain JS. */
-function crossEntropyRef(logits: number[][], target: number[], weight: number[] | null, eps: number, reduction: 'mean' | 'sum' | 'none'): number | number[] {
+function crossEntropyRef(
+  logits: number[][],
+  target: number[],
+  weight: number[] | null,
+  eps: number,
+  reduction: 'mean' | 'sum' | 'none',
+): number | number[] {
   const C = logits[0]!.length;
   const w = weight ?? Array(C).fill(1);
   const per = logits.map((row, i) => {
@@ -130,7 +186,10 @@ function crossEntropyRef(logits: number[][], target: number[], weight: number[] 
 
 test('crossEntropy on a 2x3 example: plain, class weights, label smoothing, both', () => {
   tidy(() => {
-    const rows = [[1, 2, 0.5], [0.1, -1, 2]];
+    const rows = [
+      [1, 2, 0.5],
+      [0.1, -1, 2],
+    ];
     const target = [1, 2];
     const logits = tensor(rows.flat(), [2, 3]);
     const t = long(target);
@@ -144,10 +203,30 @@ test('crossEntropy on a 2x3 example: plain, class weights, label smoothing, both
     // Weighted: (w1·nll0 + w2·nll1)/(w1 + w2).
     close([F.crossEntropy(logits, t, { weight: w }).item()], [(1 * (lse0 - 2) + 3 * (lse1 - 2)) / 4], 1e-6, 'weighted');
     for (const eps of [0.1, 0.25]) {
-      close([F.crossEntropy(logits, t, { labelSmoothing: eps }).item()], [crossEntropyRef(rows, target, null, eps, 'mean') as number], 1e-6, `smoothing ${eps}`);
-      close([F.crossEntropy(logits, t, { weight: w, labelSmoothing: eps }).item()], [crossEntropyRef(rows, target, weights, eps, 'mean') as number], 1e-6, `weights+smoothing ${eps}`);
-      close([F.crossEntropy(logits, t, { weight: w, labelSmoothing: eps, reduction: 'sum' }).item()], [crossEntropyRef(rows, target, weights, eps, 'sum') as number], 1e-6, 'sum');
-      close(F.crossEntropy(logits, t, { weight: w, labelSmoothing: eps, reduction: 'none' }).toArray(), crossEntropyRef(rows, target, weights, eps, 'none') as number[], 1e-6, 'none');
+      close(
+        [F.crossEntropy(logits, t, { labelSmoothing: eps }).item()],
+        [crossEntropyRef(rows, target, null, eps, 'mean') as number],
+        1e-6,
+        `smoothing ${eps}`,
+      );
+      close(
+        [F.crossEntropy(logits, t, { weight: w, labelSmoothing: eps }).item()],
+        [crossEntropyRef(rows, target, weights, eps, 'mean') as number],
+        1e-6,
+        `weights+smoothing ${eps}`,
+      );
+      close(
+        [F.crossEntropy(logits, t, { weight: w, labelSmoothing: eps, reduction: 'sum' }).item()],
+        [crossEntropyRef(rows, target, weights, eps, 'sum') as number],
+        1e-6,
+        'sum',
+      );
+      close(
+        F.crossEntropy(logits, t, { weight: w, labelSmoothing: eps, reduction: 'none' }).toArray(),
+        crossEntropyRef(rows, target, weights, eps, 'none') as number[],
+        1e-6,
+        'none',
+      );
     }
     // Smoothing with ε: −[(1−ε)·logp_y + ε/C·Σ logp] for row 0, by hand.
     const lp0 = [1 - lse0, 2 - lse0, 0.5 - lse0];
@@ -158,8 +237,16 @@ test('crossEntropy on a 2x3 example: plain, class weights, label smoothing, both
 
 test('MarginSoftmax logits (cosface, arcface) and evaluation logits by hand', () => {
   tidy(() => {
-    const W = [[1, 0], [0, 1], [0.6, 0.8]];
-    const E = [[1, 1], [2, -1], [-0.6, -0.79]];
+    const W = [
+      [1, 0],
+      [0, 1],
+      [0.6, 0.8],
+    ];
+    const E = [
+      [1, 1],
+      [2, -1],
+      [-0.6, -0.79],
+    ];
     const labels = [2, 0, 2];
     const cos = E.map((e) => W.map((w) => (e[0]! * w[0]! + e[1]! * w[1]!) / (Math.hypot(...e) * Math.hypot(...w))));
     const s = 10;
@@ -170,9 +257,19 @@ test('MarginSoftmax logits (cosface, arcface) and evaluation logits by hand', ()
     const expectCos = cos.flatMap((row, i) => row.map((c, j) => s * (j === labels[i] ? c - 0.35 : c)));
     // e.g. row 0's target: 10·((0.6 + 0.8)/√2 − 0.35) = 6.3995; row 1's target: 10·(2/√5 − 0.35) = 5.4443.
     close(cosface.logits(emb, lab).toArray(), expectCos, 1e-5, 'cosface logits');
-    close(cosface.forward(emb).toArray(), cos.flat().map((c) => s * c), 1e-5, 'evaluation logits');
+    close(
+      cosface.forward(emb).toArray(),
+      cos.flat().map((c) => s * c),
+      1e-5,
+      'evaluation logits',
+    );
     const ce = crossEntropyRef(
-      cos.map((row, i) => row.map((c, j) => s * (j === labels[i] ? c - 0.35 : c))), labels, null, 0, 'mean') as number;
+      cos.map((row, i) => row.map((c, j) => s * (j === labels[i] ? c - 0.35 : c))),
+      labels,
+      null,
+      0,
+      'mean',
+    ) as number;
     close([cosface.loss(emb, lab).item()], [ce], 1e-5, 'cosface loss');
 
     const arcface = new nn.MarginSoftmax(2, 3, { kind: 'arcface', scale: s, margin: 0.5 });
@@ -223,7 +320,9 @@ function sgdRef(p0: number, steps: number, lr: number, momentum = 0, dampening =
 
 /** torch.optim.Adam / AdamW on f(p) = p², in plain JS. */
 function adamRef(p0: number, steps: number, lr: number, b1: number, b2: number, eps: number, wd: number, decoupled: boolean): number[] {
-  let p = p0, m = 0, v = 0;
+  let p = p0,
+    m = 0,
+    v = 0;
   const out: number[] = [];
   for (let t = 1; t <= steps; t++) {
     let g = 2 * p;
@@ -242,40 +341,77 @@ function adamRef(p0: number, steps: number, lr: number, b1: number, b2: number, 
 
 test('SGD one and two steps: plain, momentum, dampening, nesterov, weight decay', () => {
   // Plain SGD by hand: p1 = 1.5 − 0.1·3 = 1.2; p2 = 1.2 − 0.1·2.4 = 0.96.
-  close(runOptimizer((p) => new optim.SGD([p], { lr: 0.1 }), 1.5, 2), [1.2, 0.96], 1e-12);
+  close(
+    runOptimizer((p) => new optim.SGD([p], { lr: 0.1 }), 1.5, 2),
+    [1.2, 0.96],
+    1e-12,
+  );
   // Momentum 0.9 by hand: buf1 = 3, p1 = 1.2; buf2 = 0.9·3 + 2.4 = 5.1, p2 = 1.2 − 0.51 = 0.69.
-  close(runOptimizer((p) => new optim.SGD([p], { lr: 0.1, momentum: 0.9 }), 1.5, 2), [1.2, 0.69], 1e-12);
+  close(
+    runOptimizer((p) => new optim.SGD([p], { lr: 0.1, momentum: 0.9 }), 1.5, 2),
+    [1.2, 0.69],
+    1e-12,
+  );
   // Nesterov by hand: d1 = 3 + 0.9·3 = 5.7, p1 = 0.93; g2 = 1.86, buf2 = 2.7 + 1.86 = 4.56, d2 = 1.86 + 4.104 = 5.964, p2 = 0.3336.
-  close(runOptimizer((p) => new optim.SGD([p], { lr: 0.1, momentum: 0.9, nesterov: true }), 1.5, 2), [0.93, 0.3336], 1e-12);
+  close(
+    runOptimizer((p) => new optim.SGD([p], { lr: 0.1, momentum: 0.9, nesterov: true }), 1.5, 2),
+    [0.93, 0.3336],
+    1e-12,
+  );
   const cases: [string, optim.SGDConfig, number[]][] = [
     ['weight decay', { lr: 0.05, weightDecay: 0.1 }, sgdRef(1.5, 3, 0.05, 0, 0, false, 0.1)],
     ['momentum + weight decay', { lr: 0.05, momentum: 0.8, weightDecay: 0.1 }, sgdRef(1.5, 3, 0.05, 0.8, 0, false, 0.1)],
     ['dampening', { lr: 0.05, momentum: 0.8, dampening: 0.5 }, sgdRef(1.5, 3, 0.05, 0.8, 0.5)],
     ['nesterov + weight decay', { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 0.01 }, sgdRef(1.5, 3, 0.05, 0.9, 0, true, 0.01)],
   ];
-  for (const [name, config, expected] of cases) close(runOptimizer((p) => new optim.SGD([p], config), 1.5, 3), expected, 1e-12, name);
+  for (const [name, config, expected] of cases)
+    close(
+      runOptimizer((p) => new optim.SGD([p], config), 1.5, 3),
+      expected,
+      1e-12,
+      name,
+    );
   assert.throws(() => new optim.SGD([], { lr: 0.1, nesterov: true }), /Nesterov/);
 });
 
 test('Adam and AdamW one and two steps (bias correction, eps outside the square root, weight decay)', () => {
   // First Adam step by hand: m̂ = g, v̂ = g², so p1 = p0 − lr·g/(|g| + eps) = 1.5 − 0.1·3/(3 + 1e-8).
-  close(runOptimizer((p) => new optim.Adam([p], { lr: 0.1 }), 1.5, 1), [1.5 - (0.1 * 3) / (3 + 1e-8)], 1e-12, 'adam step 1');
+  close(
+    runOptimizer((p) => new optim.Adam([p], { lr: 0.1 }), 1.5, 1),
+    [1.5 - (0.1 * 3) / (3 + 1e-8)],
+    1e-12,
+    'adam step 1',
+  );
   // Second step by hand: m1 = 0.1·3, v1 = 0.001·9; then m2, v2 and the bias corrections 1 − 0.9², 1 − 0.999².
   const p1 = 1.5 - (0.1 * 3) / (3 + 1e-8);
   const g2 = 2 * p1;
   const m2 = 0.9 * (0.1 * 3) + 0.1 * g2;
   const v2 = 0.999 * (0.001 * 9) + 0.001 * g2 * g2;
   const p2 = p1 - (0.1 / (1 - 0.81)) * (m2 / (Math.sqrt(v2) / Math.sqrt(1 - 0.999 ** 2) + 1e-8));
-  close(runOptimizer((p) => new optim.Adam([p], { lr: 0.1 }), 1.5, 2), [p1, p2], 1e-12, 'adam step 2');
+  close(
+    runOptimizer((p) => new optim.Adam([p], { lr: 0.1 }), 1.5, 2),
+    [p1, p2],
+    1e-12,
+    'adam step 2',
+  );
   const cases: [string, (p: Tensor) => optim.Optimizer, number[]][] = [
     ['adam eps 0.1 (PAE)', (p) => new optim.Adam([p], { lr: 0.01, eps: 0.1 }), adamRef(1.5, 3, 0.01, 0.9, 0.999, 0.1, 0, false)],
     ['adam betas', (p) => new optim.Adam([p], { lr: 0.01, betas: [0.5, 0.9] }), adamRef(1.5, 3, 0.01, 0.5, 0.9, 1e-8, 0, false)],
     ['adam L2', (p) => new optim.Adam([p], { lr: 0.01, weightDecay: 0.1, eps: 0.1 }), adamRef(1.5, 3, 0.01, 0.9, 0.999, 0.1, 0.1, false)],
-    ['adamw decoupled', (p) => new optim.AdamW([p], { lr: 0.01, weightDecay: 0.1, eps: 0.1 }), adamRef(1.5, 3, 0.01, 0.9, 0.999, 0.1, 0.1, true)],
+    [
+      'adamw decoupled',
+      (p) => new optim.AdamW([p], { lr: 0.01, weightDecay: 0.1, eps: 0.1 }),
+      adamRef(1.5, 3, 0.01, 0.9, 0.999, 0.1, 0.1, true),
+    ],
   ];
   for (const [name, make, expected] of cases) close(runOptimizer(make, 1.5, 3), expected, 1e-12, name);
   // AdamW's first step by hand: p ← 1.5·(1 − 0.01·0.1) = 1.4985, then − 0.01·3/(3 + 0.1).
-  close(runOptimizer((p) => new optim.AdamW([p], { lr: 0.01, weightDecay: 0.1, eps: 0.1 }), 1.5, 1), [1.4985 - 0.03 / 3.1], 1e-12, 'adamw step 1');
+  close(
+    runOptimizer((p) => new optim.AdamW([p], { lr: 0.01, weightDecay: 0.1, eps: 0.1 }), 1.5, 1),
+    [1.4985 - 0.03 / 3.1],
+    1e-12,
+    'adamw step 1',
+  );
 });
 
 test('optimizer resetState forgets momentum; parameter groups keep their own lr', () => {
@@ -293,7 +429,10 @@ test('optimizer resetState forgets momentum; parameter groups keep their own lr'
   step(); // with a fresh buffer the second step is plain: 1.2 − 0.1·2.4
   close([p.item(), q.item()], [0.96, 0.98 - 0.01 * 1.96], 1e-12);
   opt.lr = 0.5;
-  assert.deepEqual(opt.groups.map((g) => g.lr), [0.5, 0.5]);
+  assert.deepEqual(
+    opt.groups.map((g) => g.lr),
+    [0.5, 0.5],
+  );
   opt.dispose();
   p.dispose();
   q.dispose();
@@ -315,7 +454,11 @@ function withOptimizer<T>(lr: number, fn: (opt: optim.Optimizer) => T): T {
 test('StepLR sequence', () => {
   withOptimizer(1, (opt) => {
     const s = new optim.StepLR(opt, 2, 0.5);
-    close(range(6).map(() => s.step()), [1, 0.5, 0.5, 0.25, 0.25, 0.125], 1e-15);
+    close(
+      range(6).map(() => s.step()),
+      [1, 0.5, 0.5, 0.25, 0.25, 0.125],
+      1e-15,
+    );
     assert.equal(opt.lr, 0.125);
   });
 });
@@ -325,7 +468,11 @@ test('CosineLR sequence (clamps at the end)', () => {
     const s = new optim.CosineLR(opt, 4, 0.1);
     // minLr + (1 − minLr)·(1 + cos(πe/4))/2 for e = 1..4, then stays at minLr.
     const c = Math.SQRT1_2;
-    close(range(6).map(() => s.step()), [0.1 + 0.9 * (1 + c) / 2, 0.55, 0.1 + 0.9 * (1 - c) / 2, 0.1, 0.1, 0.1], 1e-12);
+    close(
+      range(6).map(() => s.step()),
+      [0.1 + (0.9 * (1 + c)) / 2, 0.55, 0.1 + (0.9 * (1 - c)) / 2, 0.1, 0.1, 0.1],
+      1e-12,
+    );
   });
 });
 
@@ -347,7 +494,10 @@ test('ReduceLROnPlateau sequence (max mode, patience, minLr; min mode with thres
   withOptimizer(1, (opt) => {
     const s = new optim.ReduceLROnPlateau(opt, { mode: 'min', factor: 0.1, patience: 1, threshold: 0.05 });
     // 1.0 improves; 0.97 is within the threshold (no improvement); 0.96 neither → drop; 0.9 improves.
-    assert.deepEqual([1, 0.97, 0.96, 0.9, 0.89, 0.88].map((m) => s.step(m)), [false, false, true, false, false, true]);
+    assert.deepEqual(
+      [1, 0.97, 0.96, 0.9, 0.89, 0.88].map((m) => s.step(m)),
+      [false, false, true, false, false, true],
+    );
     close([opt.lr], [0.01], 1e-15);
   });
 });
@@ -437,8 +587,20 @@ test('cat, stack, chunk, split', () => {
     assert.deepEqual(stack([a, c], 2).toArray(), [1, 10, 2, 20, 3, 30, 4, 40]);
     assert.deepEqual(stack([a, c], 1).toArray(), [1, 2, 10, 20, 3, 4, 30, 40]);
     const parts = tensor(range(5)).split(2);
-    assert.deepEqual(parts.map((p) => p.toArray()), [[0, 1], [2, 3], [4]]);
-    assert.deepEqual(tensor(range(6), [2, 3]).chunk(3, 1).map((p) => p.toArray()), [[0, 3], [1, 4], [2, 5]]);
+    assert.deepEqual(
+      parts.map((p) => p.toArray()),
+      [[0, 1], [2, 3], [4]],
+    );
+    assert.deepEqual(
+      tensor(range(6), [2, 3])
+        .chunk(3, 1)
+        .map((p) => p.toArray()),
+      [
+        [0, 3],
+        [1, 4],
+        [2, 5],
+      ],
+    );
     assert.throws(() => cat([a, tensor([1, 2, 3], [1, 3])]), /aten::cat/);
   });
 });
@@ -516,7 +678,12 @@ test('comparisons, logical ops, where and maskedFill', () => {
     assert.deepEqual(a.toArray(), [1, 2, 3, 4], 'maskedFill is out of place');
     assert.deepEqual(a.maskedSelect(c).toArray(), [3, 4]);
     // Broadcast mask: one column mask over two rows.
-    assert.deepEqual(tensor([1, 2, 3, 4], [2, 2]).maskedFill(tensor([1, 0], [1, 2], { dtype: 'bool' }), 0).toArray(), [0, 2, 0, 4]);
+    assert.deepEqual(
+      tensor([1, 2, 3, 4], [2, 2])
+        .maskedFill(tensor([1, 0], [1, 2], { dtype: 'bool' }), 0)
+        .toArray(),
+      [0, 2, 0, 4],
+    );
   });
 });
 
@@ -527,32 +694,51 @@ test('in-place ops write into the same storage (dataPtr unchanged)', () => {
     const t = zeros([4]);
     const ptr = t.dataPtr();
     const same = (what: string): void => assert.equal(t.dataPtr(), ptr, `${what} moved the storage`);
-    t.add_(1); same('add_');
-    t.mul_(3); same('mul_');
-    t.sub_(0.5); same('sub_');
-    t.div_(2); same('div_');
+    t.add_(1);
+    same('add_');
+    t.mul_(3);
+    same('mul_');
+    t.sub_(0.5);
+    same('sub_');
+    t.div_(2);
+    same('div_');
     assert.deepEqual(t.toArray(), [1.25, 1.25, 1.25, 1.25]);
-    t.add_(tensor([1, 2, 3, 4]), 2); same('add_(tensor, alpha)');
+    t.add_(tensor([1, 2, 3, 4]), 2);
+    same('add_(tensor, alpha)');
     assert.deepEqual(t.toArray(), [3.25, 5.25, 7.25, 9.25]);
-    t.clamp_(4, 8); same('clamp_');
+    t.clamp_(4, 8);
+    same('clamp_');
     assert.deepEqual(t.toArray(), [4, 5.25, 7.25, 8]);
-    t.copy_(tensor([4, 9, 16, 25])); same('copy_');
-    t.sqrt_(); same('sqrt_');
+    t.copy_(tensor([4, 9, 16, 25]));
+    same('copy_');
+    t.sqrt_();
+    same('sqrt_');
     assert.deepEqual(t.toArray(), [2, 3, 4, 5]);
-    t.addcmul_(tensor([1, 1, 1, 1]), tensor([1, 2, 3, 4]), 0.5); same('addcmul_');
+    t.addcmul_(tensor([1, 1, 1, 1]), tensor([1, 2, 3, 4]), 0.5);
+    same('addcmul_');
     assert.deepEqual(t.toArray(), [2.5, 4, 5.5, 7]);
-    t.addcdiv_(tensor([1, 2, 3, 4]), tensor([2, 2, 2, 2]), 2); same('addcdiv_');
+    t.addcdiv_(tensor([1, 2, 3, 4]), tensor([2, 2, 2, 2]), 2);
+    same('addcdiv_');
     assert.deepEqual(t.toArray(), [3.5, 6, 8.5, 11]);
-    t.lerp_(tensor([5.5, 6, 8.5, 15]), 0.5); same('lerp_');
+    t.lerp_(tensor([5.5, 6, 8.5, 15]), 0.5);
+    same('lerp_');
     assert.deepEqual(t.toArray(), [4.5, 6, 8.5, 13]);
-    t.maskedFill_(tensor([1, 0, 0, 1], [4], { dtype: 'bool' }), 0); same('maskedFill_');
-    t.indexPut_([long([1, 2])], tensor([7, 8])); same('indexPut_');
+    t.maskedFill_(tensor([1, 0, 0, 1], [4], { dtype: 'bool' }), 0);
+    same('maskedFill_');
+    t.indexPut_([long([1, 2])], tensor([7, 8]));
+    same('indexPut_');
     assert.deepEqual(t.toArray(), [0, 7, 8, 0]);
-    t.indexPut_([long([1, 1])], tensor([1, 2]), true); same('indexPut_ accumulate');
+    t.indexPut_([long([1, 1])], tensor([1, 2]), true);
+    same('indexPut_ accumulate');
     assert.deepEqual(t.toArray(), [0, 10, 8, 0]);
-    t.mul_(tensor([2, 2, 2, 2])).div_(tensor([4, 4, 4, 4])).sub_(tensor([1, 1, 1, 1])); same('tensor in-place ops');
-    t.fill_(3); same('fill_');
-    t.zero_(); same('zero_');
+    t.mul_(tensor([2, 2, 2, 2]))
+      .div_(tensor([4, 4, 4, 4]))
+      .sub_(tensor([1, 1, 1, 1]));
+    same('tensor in-place ops');
+    t.fill_(3);
+    same('fill_');
+    t.zero_();
+    same('zero_');
     assert.deepEqual(t.toArray(), [0, 0, 0, 0]);
     // The out-of-place counterpart does allocate: proves dataPtr can tell.
     assert.notEqual(t.add(1).dataPtr(), ptr);
@@ -578,10 +764,19 @@ test('noGrad stops graph recording, nests and restores (also on throw)', () => {
     });
     assert.equal(y.requiresGrad, false);
     assert.equal(isGradEnabled(), true);
-    assert.throws(() => noGrad(() => { throw new Error('boom'); }), /boom/);
+    assert.throws(
+      () =>
+        noGrad(() => {
+          throw new Error('boom');
+        }),
+      /boom/,
+    );
     assert.equal(isGradEnabled(), true, 'restored after a throw');
     // The gradient of a graph with a noGrad branch only sees the recorded part.
-    const z = x.mul(x).add(noGrad(() => x.mul(10))).sum();
+    const z = x
+      .mul(x)
+      .add(noGrad(() => x.mul(10)))
+      .sum();
     z.backward();
     assert.deepEqual(x.grad!.toArray(), [2, 4]);
     assert.deepEqual(x.detach().requiresGrad, false);
@@ -600,7 +795,10 @@ test('manualSeed makes random draws reproducible; a different seed differs', () 
     assert.deepEqual(rand([4]).toArray(), ra);
     assert.deepEqual(randint(0, 100, [6]).toArray(), ia);
     assert.deepEqual(randperm(7).toArray(), pa);
-    assert.deepEqual([...pa].sort((p, q) => p - q), range(7));
+    assert.deepEqual(
+      [...pa].sort((p, q) => p - q),
+      range(7),
+    );
     manualSeed(43);
     assert.notDeepEqual(randn([8]).toArray(), a);
     assert.ok(ra.every((v) => v >= 0 && v < 1));
@@ -614,12 +812,15 @@ test('a shape-mismatched matmul names the op and both shapes', () => {
   tidy(() => {
     const a = tensor(range(6), [2, 3]);
     const b = tensor(range(20), [4, 5]);
-    assert.throws(() => a.matmul(b), (e: Error) => {
-      assert.match(e.message, /aten::matmul/);
-      assert.ok(e.message.includes('[2, 3]'), e.message);
-      assert.ok(e.message.includes('[4, 5]'), e.message);
-      return true;
-    });
+    assert.throws(
+      () => a.matmul(b),
+      (e: Error) => {
+        assert.match(e.message, /aten::matmul/);
+        assert.ok(e.message.includes('[2, 3]'), e.message);
+        assert.ok(e.message.includes('[4, 5]'), e.message);
+        return true;
+      },
+    );
   });
 });
 
@@ -705,12 +906,16 @@ test('nested tidy hands results to the enclosing scope; keep() escapes all scope
 
 test('tidy frees everything when the function throws; rejects async functions', () => {
   const base = liveTensors();
-  assert.throws(() => tidy(() => {
-    const t = ones([4]);
-    t.add(1);
-    t.mul(2);
-    throw new Error('fail inside tidy');
-  }), /fail inside tidy/);
+  assert.throws(
+    () =>
+      tidy(() => {
+        const t = ones([4]);
+        t.add(1);
+        t.mul(2);
+        throw new Error('fail inside tidy');
+      }),
+    /fail inside tidy/,
+  );
   assert.equal(liveTensors(), base);
   assert.throws(() => tidy(() => Promise.resolve(1)), /synchronous/);
   assert.equal(liveTensors(), base);

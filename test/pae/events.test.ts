@@ -17,7 +17,10 @@ class CannotImprove implements TaskData {
   readonly batchesPerEpoch: number;
   readonly starts: Buffer[] = [];
   readonly seen: Buffer[] = [];
-  constructor(private readonly inner: SyntheticTask, private readonly net: PackableNet) {
+  constructor(
+    private readonly inner: SyntheticTask,
+    private readonly net: PackableNet,
+  ) {
     this.batchesPerEpoch = inner.batchesPerEpoch;
   }
   async *batches(epoch: number): AsyncIterable<Batch> {
@@ -44,17 +47,32 @@ test('with patience 1, a task that cannot improve drops the lr once (reloading t
   const data = new CannotImprove(inner, net);
   const log = new MemoryEventLog();
   try {
-    const r = await trainTask(net, 1, data, { ...FAST_TRAIN, epochs: 10, lr: 0.01, lrDrop: 0.5, patience: 1, maxPlateaus: 2 }, { events: log });
+    const r = await trainTask(
+      net,
+      1,
+      data,
+      { ...FAST_TRAIN, epochs: 10, lr: 0.01, lrDrop: 0.5, patience: 1, maxPlateaus: 2 },
+      { events: log },
+    );
     // Epoch 0 is the best; epoch 1 is plateau 1 (lr 0.01 → 0.005); epoch 2 is plateau 2 (stop).
     assert.equal(r.epochsRun, 3);
     assert.equal(r.bestEpoch, 0);
     assert.equal(r.best, 0.25);
-    assert.deepEqual(r.history.map((h) => h.lr), [0.01, 0.01, 0.005]);
+    assert.deepEqual(
+      r.history.map((h) => h.lr),
+      [0.01, 0.01, 0.005],
+    );
     const decisions = log.events.filter((e): e is Extract<PaeEvent, { type: 'decision' }> => e.type === 'decision');
-    assert.deepEqual(decisions.map((d) => d.decision), ['lr-drop', 'early-stop']);
+    assert.deepEqual(
+      decisions.map((d) => d.decision),
+      ['lr-drop', 'early-stop'],
+    );
     assert.match(decisions[0]!.reason, /no improvement for 1 epochs: best checkpoint reloaded, lr → 0\.005/);
     assert.match(decisions[1]!.reason, /2 plateaus of 1 epochs without improvement/);
-    assert.deepEqual(log.events.map((e) => e.type), ['epoch', 'epoch', 'decision', 'epoch', 'decision']);
+    assert.deepEqual(
+      log.events.map((e) => e.type),
+      ['epoch', 'epoch', 'decision', 'epoch', 'decision'],
+    );
     // The network is left at the best (epoch 0) checkpoint, though training moved it afterwards.
     assert.equal(data.seen.length, 3);
     assert.notDeepEqual(data.seen[2], data.seen[0], 'the head did train after epoch 0');
@@ -94,7 +112,10 @@ test('JsonlEventLog writes one JSON object per line, appends, and forwards every
     const withoutTime = parsed.map(({ time: _t, ...rest }) => rest);
     assert.deepEqual(withoutTime, [...log.events, ...second.events]);
     assert.deepEqual(next.events, log.events, 'the next sink saw the same events');
-    assert.deepEqual(parsed.map((p) => p.type), ['epoch', 'epoch', 'decision', 'task-end']);
+    assert.deepEqual(
+      parsed.map((p) => p.type),
+      ['epoch', 'epoch', 'decision', 'task-end'],
+    );
     assert.equal(parsed[2]!.reason, 'a reason with\na newline and "quotes"');
   } finally {
     net.dispose();

@@ -22,7 +22,10 @@ test('expand() keeps old tasks bit-identical, puts old weights in the top-left s
   const d2 = new SyntheticTask('stripes', { seed: 42 });
   try {
     // Two trained tasks and some free room: task 1 keeps 60 %, task 2 half of the rest, 20 % free.
-    for (const [id, d, ratio] of [[1, d1, 0.4], [2, d2, 0.5]] as const) {
+    for (const [id, d, ratio] of [
+      [1, d1, 0.4],
+      [2, d2, 0.5],
+    ] as const) {
       net.addTaskSlot(id, 'cumulative', { kind: 'linear', classes: d.classes });
       openFree(net, id);
       await trainTask(net, id, d, { ...FAST_TRAIN, epochs: 1 });
@@ -36,7 +39,15 @@ test('expand() keeps old tasks bit-identical, puts old weights in the top-left s
 
     // Size ratio 1.2 ⇒ width ×√1.2: stages 8, 16, 32 → floor(8.76) = 8, floor(17.53) = 17, floor(35.05) = 35.
     assert.deepEqual(expand(net, 1.2), { before: TINY_WEIGHTS, after: 216 + 17 * 8 * 9 + 35 * 17 * 9 + 32 * 35 });
-    assert.deepEqual(net.layers.map((l) => l.weight.shape), [[8, 3, 3, 3], [17, 8, 3, 3], [35, 17, 3, 3], [32, 35]]);
+    assert.deepEqual(
+      net.layers.map((l) => l.weight.shape),
+      [
+        [8, 3, 3, 3],
+        [17, 8, 3, 3],
+        [35, 17, 3, 3],
+        [32, 35],
+      ],
+    );
     assert.equal(net.totalWeights(), 7915);
     assert.deepEqual(net.config.expansions, [1.2]);
 
@@ -95,7 +106,10 @@ test('expand() keeps old tasks bit-identical, puts old weights in the top-left s
     // The old tasks' BN stays at the width they learned with; the new task's BN is wider.
     assert.equal(net.layer('conv2').norm(1).weight.numel, 32);
     assert.equal(net.layer('conv2').norm(3).weight.numel, 35);
-    assert.equal(tidy(() => net.forward(d2.probe, 3).shape[1]), d2.classes);
+    assert.equal(
+      tidy(() => net.forward(d2.probe, 3).shape[1]),
+      d2.classes,
+    );
   } finally {
     net.dispose();
     d1.dispose();
@@ -120,7 +134,12 @@ test('packTask expands when the goal is missed in the free capacity: expand even
   const log = new MemoryEventLog();
   try {
     const r = await packTask(net, 1, { kind: 'linear', classes: data.classes }, data, {
-      train: FAST_TRAIN, prune: FAST_PRUNE, goal: 1.01, maxExpansions: 1, skipPruning: true, events: log,
+      train: FAST_TRAIN,
+      prune: FAST_PRUNE,
+      goal: 1.01,
+      maxExpansions: 1,
+      skipPruning: true,
+      events: log,
     });
     const expandEvents = log.events.filter((e) => e.type === 'expand');
     assert.deepEqual(expandEvents, [{ type: 'expand', task: 1, level: 1, sizeRatio: 1.2, weightsBefore: 7000, weightsAfter: 7915 }]);

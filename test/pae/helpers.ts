@@ -62,10 +62,21 @@ export function ownersOf(l: PackableLayer): Uint8Array {
 export function handRecord(net: PackableNet, id: number, name: string, head: HeadSpec): TaskRecord {
   const slot = net.slot(id);
   return {
-    id, name, kind: 'classify', labels: Array.from({ length: head.classes }, (_, i) => `c${i}`), head: slot.head, sharing: slot.sharing,
-    level: slot.level, goal: { value: null, source: 'none' }, metric: { name: 'top1', value: 0.5, trained: 0.5 },
-    pruning: { records: [{ ratio: 0, realised: 0, accuracy: 0.5 }], ratio: 0, reason: 'hand-made' }, expansions: 0, decisions: [],
-    date: '2024-01-01T00:00:00.000Z', data: {}, extra: {},
+    id,
+    name,
+    kind: 'classify',
+    labels: Array.from({ length: head.classes }, (_, i) => `c${i}`),
+    head: slot.head,
+    sharing: slot.sharing,
+    level: slot.level,
+    goal: { value: null, source: 'none' },
+    metric: { name: 'top1', value: 0.5, trained: 0.5 },
+    pruning: { records: [{ ratio: 0, realised: 0, accuracy: 0.5 }], ratio: 0, reason: 'hand-made' },
+    expansions: 0,
+    decisions: [],
+    date: '2024-01-01T00:00:00.000Z',
+    data: {},
+    extra: {},
   };
 }
 
@@ -85,7 +96,10 @@ export function tempDir(): { dir: string; cleanup: () => void } {
 export function handModel(): PaeModel {
   manualSeed(5);
   const net = PackableNet.create(tinyConfig());
-  const heads: HeadSpec[] = [{ kind: 'linear', classes: 4 }, { kind: 'linear', classes: 3 }];
+  const heads: HeadSpec[] = [
+    { kind: 'linear', classes: 4 },
+    { kind: 'linear', classes: 3 },
+  ];
   const x = randn([6, 3, 16, 16]);
   const add = (id: number): void => {
     net.addTaskSlot(id, 'cumulative', heads[id - 1]!);

@@ -26,8 +26,14 @@ test("computeLedger's numbers equal the file's tensors and add up", async () => 
     const fileBytes = bytesOf(tensors, () => true);
     assert.equal(ledger.fileTensorBytes, fileBytes);
     assert.equal(fileBytes, 43379);
-    assert.equal(ledger.ownerBytes, bytesOf(tensors, (n) => n.endsWith('/owner')));
-    assert.equal(ledger.denseBytes, bytesOf(tensors, (n) => !n.endsWith('/owner')));
+    assert.equal(
+      ledger.ownerBytes,
+      bytesOf(tensors, (n) => n.endsWith('/owner')),
+    );
+    assert.equal(
+      ledger.denseBytes,
+      bytesOf(tensors, (n) => !n.endsWith('/owner')),
+    );
     assert.equal(ledger.denseBytes + ledger.ownerBytes, ledger.fileTensorBytes);
 
     // Owner counts straight from the file's owner maps.
@@ -35,26 +41,50 @@ test("computeLedger's numbers equal the file's tensors and add up", async () => 
     const count = (id: number): number => owners.filter((o) => o === id).length;
     assert.equal(ledger.totalWeights, 7915);
     assert.equal(owners.length, 7915);
-    assert.deepEqual(ledger.tasks.map((t) => t.ownedWeights), [count(1), count(2)]);
-    assert.deepEqual(ledger.tasks.map((t) => t.ownedWeights), [3500, 2207]);
+    assert.deepEqual(
+      ledger.tasks.map((t) => t.ownedWeights),
+      [count(1), count(2)],
+    );
+    assert.deepEqual(
+      ledger.tasks.map((t) => t.ownedWeights),
+      [3500, 2207],
+    );
     assert.equal(ledger.freeWeights, count(0));
     assert.equal(ledger.freeWeights, 2208);
     assert.equal(ledger.tasks.reduce((n, t) => n + t.ownedWeights, 0) + ledger.freeWeights, ledger.totalWeights);
-    for (const l of ledger.layers) assert.equal(l.free + Object.values(l.owned).reduce((a, b) => a + b, 0), l.total, `layer ${l.name} adds up`);
+    for (const l of ledger.layers)
+      assert.equal(l.free + Object.values(l.owned).reduce((a, b) => a + b, 0), l.total, `layer ${l.name} adds up`);
 
     for (const t of ledger.tasks) {
       // BN: four vectors per layer at the task's width. Task 1 (level 0): 16 B × (8+16+32+32) = 1408;
       // task 2 (level 1): 16 B × (8+17+35+32) = 1472.
-      assert.equal(t.bnBytes, bytesOf(tensors, (n) => n.startsWith(`task/${t.id}/bn/`)), `task ${t.id} BN bytes`);
-      assert.equal(t.headBytes, bytesOf(tensors, (n) => n.startsWith(`task/${t.id}/head/`)), `task ${t.id} head bytes`);
+      assert.equal(
+        t.bnBytes,
+        bytesOf(tensors, (n) => n.startsWith(`task/${t.id}/bn/`)),
+        `task ${t.id} BN bytes`,
+      );
+      assert.equal(
+        t.headBytes,
+        bytesOf(tensors, (n) => n.startsWith(`task/${t.id}/head/`)),
+        `task ${t.id} head bytes`,
+      );
       assert.equal(t.weightBytes, 4 * t.ownedWeights);
       assert.equal(t.maskBytes, t.ownedWeights);
       assert.equal(t.biasBytes, 0, 'the backbones have no per-task biases');
       assert.equal(t.moduleBytes, t.weightBytes + t.maskBytes + t.bnBytes + t.biasBytes + t.headBytes);
     }
-    assert.deepEqual(ledger.tasks.map((t) => t.bnBytes), [1408, 1472]);
-    assert.deepEqual(ledger.tasks.map((t) => t.headBytes), [528, 396]);
-    assert.deepEqual(ledger.tasks.map((t) => t.moduleBytes), [14000 + 3500 + 1408 + 528, 8828 + 2207 + 1472 + 396]);
+    assert.deepEqual(
+      ledger.tasks.map((t) => t.bnBytes),
+      [1408, 1472],
+    );
+    assert.deepEqual(
+      ledger.tasks.map((t) => t.headBytes),
+      [528, 396],
+    );
+    assert.deepEqual(
+      ledger.tasks.map((t) => t.moduleBytes),
+      [14000 + 3500 + 1408 + 528, 8828 + 2207 + 1472 + 396],
+    );
     // Every file tensor is counted once: backbone weights/owners + each task's BN and head.
     const perTask = ledger.tasks.reduce((n, t) => n + t.bnBytes + t.headBytes, 0);
     assert.equal(4 * ledger.totalWeights + ledger.ownerBytes + perTask, fileBytes);

@@ -24,12 +24,15 @@ function savedModel(dir: string, name: string): string {
 /** Asserts loadModel(path) throws one line that starts with the path and matches `problem`; and leaks no tensors. */
 function assertRejected(path: string, problem: RegExp): void {
   const live = liveTensors();
-  assert.throws(() => loadModel(path), (e: Error) => {
-    assert.ok(e.message.startsWith(`${path}: `), `names the file: ${e.message}`);
-    assert.ok(!e.message.includes('\n'), `one line: ${JSON.stringify(e.message)}`);
-    assert.match(e.message, problem);
-    return true;
-  });
+  assert.throws(
+    () => loadModel(path),
+    (e: Error) => {
+      assert.ok(e.message.startsWith(`${path}: `), `names the file: ${e.message}`);
+      assert.ok(!e.message.includes('\n'), `one line: ${JSON.stringify(e.message)}`);
+      assert.match(e.message, problem);
+      return true;
+    },
+  );
   assert.equal(liveTensors(), live, 'a rejected file leaves no tensors behind');
 }
 
@@ -64,7 +67,8 @@ test('save → load gives the same tensors, manifest and outputs for every task'
         loaded.net.layers.forEach((l, i) => {
           const n = l.norm(t);
           const m = model.net.layers[i]!.norm(t);
-          for (const k of ['weight', 'bias', 'runningMean', 'runningVar'] as const) assertSameBytes(rawBytes(n[k]), rawBytes(m[k]), `task ${t} ${l.spec.name} BN ${k}`);
+          for (const k of ['weight', 'bias', 'runningMean', 'runningVar'] as const)
+            assertSameBytes(rawBytes(n[k]), rawBytes(m[k]), `task ${t} ${l.spec.name} BN ${k}`);
         });
       }
       loaded.net.layers.forEach((l, i) => {

@@ -21,8 +21,15 @@ function twoTasks(): PackableNet {
   net.addTaskSlot(2, 'cumulative', { kind: 'linear', classes: 3 });
   assert.equal(openFree(net, 2), 3500);
   for (const l of net.layers) releaseToRatio(l, 2, 0.5);
-  assert.deepEqual(net.layers.map((l) => [countOwned(l, 1), countOwned(l, 2), countOwned(l, 0)]),
-    [[108, 54, 54], [576, 288, 288], [2304, 1152, 1152], [512, 256, 256]]);
+  assert.deepEqual(
+    net.layers.map((l) => [countOwned(l, 1), countOwned(l, 2), countOwned(l, 0)]),
+    [
+      [108, 54, 54],
+      [576, 288, 288],
+      [2304, 1152, 1152],
+      [512, 256, 256],
+    ],
+  );
   assert.equal(prunedRatio(net, 2), 0.5);
   return net;
 }

@@ -36,7 +36,10 @@ test('releaseToRatio frees exactly round(ratio·P) of the pool, smallest |w| of 
         const freeBefore = owners.filter((o) => o === 0).length;
         const target = Math.round(ratio * pool);
         // Plain-JS oracle: the task's |w| sorted ascending; the `target − free` smallest must go.
-        const mine = [...owners.keys()].filter((i) => owners[i] === 2).map((i) => Math.abs(weights[i]!)).sort((a, b) => a - b);
+        const mine = [...owners.keys()]
+          .filter((i) => owners[i] === 2)
+          .map((i) => Math.abs(weights[i]!))
+          .sort((a, b) => a - b);
         const n = target - freeBefore;
         assert.ok(mine[0]! > 0, 'the oracle compares real (non-zero) magnitudes');
         const released = releaseToRatio(l, 2, ratio);
@@ -79,7 +82,8 @@ test('releaseToRatio frees exactly round(ratio·P) of the pool, smallest |w| of 
 });
 
 test('cubicRamp follows s_end + (s_start − s_end)(1 − p)³ (hand values)', () => {
-  const close = (actual: number, expected: number, what: string): void => assert.ok(Math.abs(actual - expected) < 1e-12, `${what}: ${actual} vs ${expected}`);
+  const close = (actual: number, expected: number, what: string): void =>
+    assert.ok(Math.abs(actual - expected) < 1e-12, `${what}: ${actual} vs ${expected}`);
   assert.equal(cubicRamp(0, 0.5, 0), 0);
   assert.equal(cubicRamp(0, 0.5, 1), 0.5);
   close(cubicRamp(0, 0.8, 0.5), 0.7, '0.8 − 0.8·0.125');
@@ -117,14 +121,21 @@ test('packTask with an unreachable goal prunes nothing: ratio 0 kept, reason say
   const log = new MemoryEventLog();
   try {
     const r = await packTask(net, 1, { kind: 'linear', classes: data.classes }, data, {
-      train: FAST_TRAIN, prune: FAST_PRUNE, goal: 1.01, maxExpansions: 0, events: log,
+      train: FAST_TRAIN,
+      prune: FAST_PRUNE,
+      goal: 1.01,
+      maxExpansions: 0,
+      events: log,
     });
     assert.equal(r.ratio, 0);
     assert.equal(r.ownedWeights, TINY_WEIGHTS, 'the task keeps every weight');
     assert.equal(prunedRatio(net, 1), 0);
     assert.match(r.decisions.at(-1)!, /^keep-ratio 0: no ratio met the goal 1\.0100/);
     // The ladder stopped after its first step (below the goal), and the decision was logged.
-    assert.deepEqual(r.records.map((x) => x.ratio), [0, 0.3]);
+    assert.deepEqual(
+      r.records.map((x) => x.ratio),
+      [0, 0.3],
+    );
     const decisions = log.events.filter((e) => e.type === 'decision').map((e) => (e.type === 'decision' ? e.decision : ''));
     assert.deepEqual(decisions, ['goal-missed', 'stop-pruning', 'keep-ratio 0']);
     assert.equal(r.accuracy, r.trainedAccuracy, 'the kept accuracy is the unpruned one');
@@ -142,9 +153,15 @@ test('packTask with goal 0 runs the whole ladder and keeps its largest ratio', a
   try {
     const prune = { ...FAST_PRUNE, ratios: [0.2, 0.5, 0.7] };
     const r = await packTask(net, 1, { kind: 'linear', classes: data.classes }, data, { train: FAST_TRAIN, prune, goal: 0, events: log });
-    assert.deepEqual(r.records.map((x) => x.ratio), [0, 0.2, 0.5, 0.7]);
+    assert.deepEqual(
+      r.records.map((x) => x.ratio),
+      [0, 0.2, 0.5, 0.7],
+    );
     // Realised ratios are exact per layer: 0.2 → 43+230+922+205 = 1400 free of 7000; 0.5 → 3500; 0.7 → 151+806+3226+717 = 4900.
-    assert.deepEqual(r.records.map((x) => x.realised), [0, 0.2, 0.5, 0.7]);
+    assert.deepEqual(
+      r.records.map((x) => x.realised),
+      [0, 0.2, 0.5, 0.7],
+    );
     assert.equal(r.ratio, 0.7);
     assert.equal(r.ownedWeights, 2100);
     assert.equal(prunedRatio(net, 1), 0.7, 'the network holds the kept ratio');
@@ -178,7 +195,9 @@ test('rampEpochs 0 prunes one-shot at the first iteration of a step; a ramp star
     };
     try {
       await packTask(net, 1, { kind: 'linear', classes: 4 }, data, {
-        train: { ...FAST_TRAIN, epochs: 1 }, prune: { ...FAST_PRUNE, ratios: [0.6], epochsPerStep: 1, rampEpochs, frequency: 1 }, goal: 0,
+        train: { ...FAST_TRAIN, epochs: 1 },
+        prune: { ...FAST_PRUNE, ratios: [0.6], epochsPerStep: 1, rampEpochs, frequency: 1 },
+        goal: 0,
         events: { emit: (e) => void (e.type === 'task-start' || (e.type === 'epoch' && e.phase === 'train' && (pruning = true))) },
       });
       return seen;
@@ -189,7 +208,10 @@ test('rampEpochs 0 prunes one-shot at the first iteration of a step; a ramp star
   };
   const oneShot = await seenDuringStep(0);
   assert.equal(oneShot[0], 0, 'nothing is pruned before the step starts');
-  assert.ok(oneShot.slice(1).every((r) => Math.abs(r - 0.6) < 1e-3), `one-shot: every later iteration at 0.6, saw ${oneShot}`);
+  assert.ok(
+    oneShot.slice(1).every((r) => Math.abs(r - 0.6) < 1e-3),
+    `one-shot: every later iteration at 0.6, saw ${oneShot}`,
+  );
   const ramp = await seenDuringStep(1);
   assert.ok(ramp[1]! < 0.6 - 1e-3, `a ramp is still below the target after its first update, saw ${ramp}`);
 });

@@ -22,7 +22,9 @@ const PROVENANCE = { paenetVersion: 'test', torchVersion: 'test', created: '2020
  * ~2.7 images per identity on average, too few for a tiny net in a few epochs; these have ~20 each.
  */
 function fewIdentities(dir: string, ids: number, perId: number): string {
-  const lines = readFileSync(CELEBA, 'utf8').split('\n').filter((l) => l !== '');
+  const lines = readFileSync(CELEBA, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
   const header = lines[0]!.split(',');
   const col = (name: string): number => header.indexOf(name);
   const [path, identity, split, source] = [col('path'), col('identity'), col('split'), col('source')];
@@ -68,26 +70,49 @@ test('identity (celeba, tiny net, 32 px): verification of unseen people beats ch
     // Measured (seed 0, 1 thread): 0.628 (other seeds 0.60-0.64) vs untrained 0.556. The default CosFace head
     // (s=30, m=0.35) does not learn on this 7k-weight net in this budget (~0.55-0.57), hence the softmax head.
     const events = new MemoryEventLog();
-    const done = await addTask(model, {
-      name: 'face', kind: 'identity', data: manifest, pairs: PAIRS, goal: 'none', skipPruning: true, identityHead: 'linear',
-      train: { epochs: 8, lr: 3e-3 }, batchSize: 32, seed: 0,
-    }, { events });
+    const done = await addTask(
+      model,
+      {
+        name: 'face',
+        kind: 'identity',
+        data: manifest,
+        pairs: PAIRS,
+        goal: 'none',
+        skipPruning: true,
+        identityHead: 'linear',
+        train: { epochs: 8, lr: 3e-3 },
+        batchSize: 32,
+        seed: 0,
+      },
+      { events },
+    );
     try {
       const { record } = done;
       assert.equal(record.kind, 'identity');
       assert.equal(record.metric.name, 'verification-accuracy');
-      assert.ok((record.data.trainImages as number) > 1500, `~20 images for each of 100 identities, got ${String(record.data.trainImages)}`);
+      assert.ok(
+        (record.data.trainImages as number) > 1500,
+        `~20 images for each of 100 identities, got ${String(record.data.trainImages)}`,
+      );
       assert.equal(record.head.dropped, true, 'the identity classifier is dropped after packing');
       assert.ok(events.events.filter((e) => e.type === 'epoch' && e.phase === 'train').length >= 3, 'trained for several epochs');
 
       // Re-evaluate the packed model on the pairs: the LFW 10-fold protocol over 2000 pairs of val identities.
       const report = evaluateVerificationTask(done.model.net, record.id, pairs);
       assert.equal(report.n, 2000);
-      assert.ok(Math.abs(report.value - record.metric.value) < 1e-9, `model left at its best checkpoint: eval ${report.value} vs record ${record.metric.value}`);
+      assert.ok(
+        Math.abs(report.value - record.metric.value) < 1e-9,
+        `model left at its best checkpoint: eval ${report.value} vs record ${record.metric.value}`,
+      );
       assert.equal(record.extra.threshold, report.threshold, 'the calibrated threshold is stored in the record');
-      t.diagnostic(`verification ${report.value.toFixed(4)} (untrained ${baseline.toFixed(4)}), AUC ${report.auc.toFixed(4)}, ${String(record.data.trainImages)} train images`);
+      t.diagnostic(
+        `verification ${report.value.toFixed(4)} (untrained ${baseline.toFixed(4)}), AUC ${report.auc.toFixed(4)}, ${String(record.data.trainImages)} train images`,
+      );
       assert.ok(report.value > 0.6, `verification accuracy ${report.value.toFixed(3)} should beat chance (0.5) clearly`);
-      assert.ok(report.value > baseline + 0.03, `trained ${report.value.toFixed(3)} should beat the untrained embedding ${baseline.toFixed(3)}`);
+      assert.ok(
+        report.value > baseline + 0.03,
+        `trained ${report.value.toFixed(3)} should beat the untrained embedding ${baseline.toFixed(3)}`,
+      );
       assert.ok(report.auc > 0.6, `AUC ${report.auc.toFixed(3)}`);
     } finally {
       done.model.dispose();

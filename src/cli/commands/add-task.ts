@@ -46,33 +46,50 @@ const num = (flag: string, v: string): number => {
 
 export function specFromOptions(o: Options): AddTaskSpec {
   const goal = o.goal === 'auto' || o.goal === 'none' ? o.goal : num('--goal', o.goal);
-  if (typeof goal === 'number' && !(goal >= 0 && goal <= 1)) throw new Error(`paenet: --goal must be auto, none or an accuracy in [0, 1], got ${o.goal}`);
+  if (typeof goal === 'number' && !(goal >= 0 && goal <= 1))
+    throw new Error(`paenet: --goal must be auto, none or an accuracy in [0, 1], got ${o.goal}`);
   if (!['none', 'pae', 'inverse'].includes(o.classWeights)) throw new Error(`paenet: --class-weights must be none, pae or inverse`);
   if (!['cosface', 'arcface', 'linear'].includes(o.head)) throw new Error(`paenet: --head must be cosface, arcface or linear`);
   if (!['cumulative', 'task1'].includes(o.sharing)) throw new Error(`paenet: --sharing must be cumulative or task1`);
   return {
-    name: o.name, kind: parseKind(o.kind), data: o.data, ...(o.label ? { label: o.label } : {}), ...(o.pairs ? { pairs: o.pairs } : {}),
-    goal, goalMargin: num('--goal-margin', o.goalMargin),
+    name: o.name,
+    kind: parseKind(o.kind),
+    data: o.data,
+    ...(o.label ? { label: o.label } : {}),
+    ...(o.pairs ? { pairs: o.pairs } : {}),
+    goal,
+    goalMargin: num('--goal-margin', o.goalMargin),
     train: { ...(o.epochs ? { epochs: num('--epochs', o.epochs) } : {}), ...(o.lr ? { lr: num('--lr', o.lr) } : {}) },
     prune: {
       ...(o.pruneRatios ? { ratios: validateRatios(o.pruneRatios.split(',').map((x) => num('--prune-ratios', x))) } : {}),
       ...(o.pruneEpochs ? { epochsPerStep: num('--prune-epochs', o.pruneEpochs) } : {}),
     },
-    maxExpansions: num('--max-expansions', o.maxExpansions), batchSize: num('--batch-size', o.batchSize), seed: num('--seed', o.seed),
-    classWeights: o.classWeights as AddTaskSpec['classWeights'], identityHead: o.head as AddTaskSpec['identityHead'],
+    maxExpansions: num('--max-expansions', o.maxExpansions),
+    batchSize: num('--batch-size', o.batchSize),
+    seed: num('--seed', o.seed),
+    classWeights: o.classWeights as AddTaskSpec['classWeights'],
+    identityHead: o.head as AddTaskSpec['identityHead'],
     sharing: o.sharing as 'cumulative' | 'task1',
     ...(o.folds ? { folds: { k: num('--folds', o.folds), i: num('--fold', o.fold ?? '0') } } : {}),
-    limit: { ...(o.limitTrain ? { train: num('--limit-train', o.limitTrain) } : {}), ...(o.limitVal ? { val: num('--limit-val', o.limitVal) } : {}) },
+    limit: {
+      ...(o.limitTrain ? { train: num('--limit-train', o.limitTrain) } : {}),
+      ...(o.limitVal ? { val: num('--limit-val', o.limitVal) } : {}),
+    },
   };
 }
 
 function describe(e: PaeEvent): string | null {
   switch (e.type) {
-    case 'epoch': return `  task ${e.task} ${e.phase}${e.ratio !== undefined ? ` @${e.ratio}` : ''} epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)} val ${pct(e.accuracy)} lr ${e.lr.toExponential(1)}`;
-    case 'prune-step': return `  pruned ${pct(e.realised)} of task ${e.task}'s weights: val ${pct(e.accuracy)}`;
-    case 'decision': return `  decision (task ${e.task}): ${e.decision} — ${e.reason}`;
-    case 'expand': return `  expanded the backbone ×${e.sizeRatio}: ${e.weightsBefore} → ${e.weightsAfter} weights`;
-    default: return null;
+    case 'epoch':
+      return `  task ${e.task} ${e.phase}${e.ratio !== undefined ? ` @${e.ratio}` : ''} epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)} val ${pct(e.accuracy)} lr ${e.lr.toExponential(1)}`;
+    case 'prune-step':
+      return `  pruned ${pct(e.realised)} of task ${e.task}'s weights: val ${pct(e.accuracy)}`;
+    case 'decision':
+      return `  decision (task ${e.task}): ${e.decision} — ${e.reason}`;
+    case 'expand':
+      return `  expanded the backbone ×${e.sizeRatio}: ${e.weightsBefore} → ${e.weightsAfter} weights`;
+    default:
+      return null;
   }
 }
 
@@ -83,7 +100,10 @@ export function registerAddTask(program: Command): void {
     .argument('<model>', 'model file (*.pae), updated atomically')
     .requiredOption('--name <name>', 'task name (e.g. age, gender, face)')
     .requiredOption('--kind <kind>', 'classify | identity')
-    .requiredOption('--data <manifest|dir>', 'training data: a manifest CSV (path, label, split columns) or class folders (dir/<split>/<class>/)')
+    .requiredOption(
+      '--data <manifest|dir>',
+      'training data: a manifest CSV (path, label, split columns) or class folders (dir/<split>/<class>/)',
+    )
     .option('--label <column>', 'label column (default: label)')
     .option('--pairs <file>', 'identity tasks: validation pairs (default: pairs.txt beside the manifest)')
     .option('--goal <auto|none|x>', 'accuracy goal: auto = an individual network on the same data', 'auto')
@@ -111,14 +131,26 @@ export function registerAddTask(program: Command): void {
       const spec = specFromOptions(o);
       const checkpoints = new CheckpointDir(o.checkpointDir ?? join(dirname(file), `${basename(file, '.pae')}.${o.name}.ckpt`));
       if (checkpoints.exists() && !o.resume) {
-        throw new Error(`${checkpoints.dir}: an interrupted add-task of '${o.name}' left a checkpoint: add --resume to continue it, or delete the folder to start over`);
+        throw new Error(
+          `${checkpoints.dir}: an interrupted add-task of '${o.name}' left a checkpoint: add --resume to continue it, or delete the folder to start over`,
+        );
       }
       let model = openModel(file);
       try {
         const logPath = o.log ?? join(dirname(file), `${basename(file, '.pae')}.${o.name}.events.jsonl`);
         const say = (line: string): void => void (o.json || o.quiet ? undefined : process.stderr.write(`${line}\n`));
-        const events = new JsonlEventLog(logPath, { emit: (e) => { const d = describe(e); if (d) say(d); } });
-        const done = await addTask(model, spec, { events, progress: terminalProgress(!o.quiet && !o.json), note: say }, { checkpoints, resume: o.resume ?? false });
+        const events = new JsonlEventLog(logPath, {
+          emit: (e) => {
+            const d = describe(e);
+            if (d) say(d);
+          },
+        });
+        const done = await addTask(
+          model,
+          spec,
+          { events, progress: terminalProgress(!o.quiet && !o.json), note: say },
+          { checkpoints, resume: o.resume ?? false },
+        );
         if (done.model !== model) {
           model.dispose();
           model = done.model;
@@ -128,10 +160,19 @@ export function registerAddTask(program: Command): void {
         checkpoints.clear();
         const ledger = computeLedger(model);
         const own = ledger.tasks.find((t) => t.id === record.id)!;
-        if (o.json) printJson({ model: file, task: record, module: own, ledger: { fileTensorBytes: ledger.fileTensorBytes, individualBytes: ledger.individualBytes }, log: logPath });
+        if (o.json)
+          printJson({
+            model: file,
+            task: record,
+            module: own,
+            ledger: { fileTensorBytes: ledger.fileTensorBytes, individualBytes: ledger.individualBytes },
+            log: logPath,
+          });
         else {
-          console.log(`${file}: task '${record.name}' (#${record.id}) ${record.metric.name} ${pct(record.metric.value)} (goal ${pct(record.goal.value)}), ` +
-            `pruned ${pct(record.pruning.ratio)}, ${record.expansions} expansion(s), module ${mib(own.moduleBytes)}; events in ${logPath}`);
+          console.log(
+            `${file}: task '${record.name}' (#${record.id}) ${record.metric.name} ${pct(record.metric.value)} (goal ${pct(record.goal.value)}), ` +
+              `pruned ${pct(record.pruning.ratio)}, ${record.expansions} expansion(s), module ${mib(own.moduleBytes)}; events in ${logPath}`,
+          );
         }
       } finally {
         model.dispose();

@@ -12,7 +12,9 @@ export function isPairsFile(path: string): boolean {
   try {
     isDir = statSync(path).isDirectory();
   } catch (e) {
-    throw new Error(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such data file or folder' : `cannot read (${(e as Error).message})`}`);
+    throw new Error(
+      `${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such data file or folder' : `cannot read (${(e as Error).message})`}`,
+    );
   }
   if (isDir) return false;
   const first = readFileSync(path, 'utf8').split(/\r?\n/, 1)[0] ?? '';
@@ -37,18 +39,46 @@ export function registerEval(program: Command): void {
         if (t.kind === 'identity' || isPairsFile(o.data)) {
           if (t.kind !== 'identity') throw new Error(`${o.data}: a pairs file needs an identity task; '${t.name}' is ${t.kind}`);
           const r = evaluateVerificationTask(model.net, t.id, await loadPairSet(o.data, size));
-          const out = { task: t.name, data: o.data, metric: r.metric, value: r.value, std: r.std, n: r.n, threshold: r.threshold, auc: r.auc, tarAtFar: r.tarAtFar, sha256: r.sha256 };
+          const out = {
+            task: t.name,
+            data: o.data,
+            metric: r.metric,
+            value: r.value,
+            std: r.std,
+            n: r.n,
+            threshold: r.threshold,
+            auc: r.auc,
+            tarAtFar: r.tarAtFar,
+            sha256: r.sha256,
+          };
           if (o.json) printJson(out);
-          else console.log(`${t.name} on ${o.data}: verification ${pct(r.value)} ± ${pct(r.std)} over ${r.folds} folds (${r.n} pairs), AUC ${r.auc.toFixed(4)}, threshold ${r.threshold.toFixed(4)}, sha256 ${r.sha256.slice(0, 16)}…`);
+          else
+            console.log(
+              `${t.name} on ${o.data}: verification ${pct(r.value)} ± ${pct(r.std)} over ${r.folds} folds (${r.n} pairs), AUC ${r.auc.toFixed(4)}, threshold ${r.threshold.toFixed(4)}, sha256 ${r.sha256.slice(0, 16)}…`,
+            );
           return;
         }
         const label = o.label ?? String(t.data.label ?? 'label');
         const set = await loadImageSet(o.data, { label, split: o.split, size, classes: t.labels });
         const r = evaluateClassification(model.net, t.id, set, t.labels);
-        const out = { task: t.name, data: o.data, split: o.split, metric: r.metric, value: r.value, n: r.n, macro: r.macro, perClass: r.perClass, confusion: r.confusion, sha256: r.sha256, skipped: set.skipped };
+        const out = {
+          task: t.name,
+          data: o.data,
+          split: o.split,
+          metric: r.metric,
+          value: r.value,
+          n: r.n,
+          macro: r.macro,
+          perClass: r.perClass,
+          confusion: r.confusion,
+          sha256: r.sha256,
+          skipped: set.skipped,
+        };
         if (o.json) printJson(out);
         else {
-          console.log(`${t.name} on ${o.data} [${o.split}]: top-1 ${pct(r.value)} (n=${r.n}, macro ${pct(r.macro)}), sha256 ${r.sha256.slice(0, 16)}…`);
+          console.log(
+            `${t.name} on ${o.data} [${o.split}]: top-1 ${pct(r.value)} (n=${r.n}, macro ${pct(r.macro)}), sha256 ${r.sha256.slice(0, 16)}…`,
+          );
           console.log(table([['class', 'n', 'accuracy'], ...r.perClass.map((c) => [c.label, c.n, pct(c.accuracy)])]));
         }
       } finally {

@@ -31,17 +31,26 @@ export function registerExperiment(program: Command): void {
       try {
         raw = JSON.parse(readFileSync(file, 'utf8'));
       } catch (e) {
-        throw new Error(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such experiment file' : `not valid JSON (${(e as Error).message})`}`);
+        throw new Error(
+          `${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such experiment file' : `not valid JSON (${(e as Error).message})`}`,
+        );
       }
       const cfg = validateExperiment(raw, file);
       mkdirSync(cfg.output, { recursive: true });
       const say = (line: string): void => void (o.json ? undefined : process.stderr.write(`${line}\n`));
       const events = new JsonlEventLog(join(cfg.output, 'events.jsonl'));
       const result = await runExperiment(cfg, provenance(), { events, progress: terminalProgress(!o.quiet && !o.json), note: say });
-      const md = experimentMarkdown(result, { commit: commit(), machine: `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}`, date: new Date().toISOString() });
+      const md = experimentMarkdown(result, {
+        commit: commit(),
+        machine: `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}`,
+        date: new Date().toISOString(),
+      });
       writeFileSync(join(cfg.output, 'report.md'), md);
       writeFileSync(join(cfg.output, 'results.json'), JSON.stringify(result, null, 2));
       if (o.json) printJson(result);
-      else console.log(`${md}\nwritten: ${join(cfg.output, 'report.md')}, ${join(cfg.output, 'results.json')}, ${join(cfg.output, 'model.pae')}`);
+      else
+        console.log(
+          `${md}\nwritten: ${join(cfg.output, 'report.md')}, ${join(cfg.output, 'results.json')}, ${join(cfg.output, 'model.pae')}`,
+        );
     });
 }

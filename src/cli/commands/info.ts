@@ -14,15 +14,33 @@ export function infoText(file: string, model: PaeModel, ledger: Ledger): string 
   ];
   if (model.tasks.length === 0) lines.push('no tasks yet: add one with `paenet add-task`');
   else {
-    lines.push(table([
-      ['#', 'task', 'kind', 'classes', 'metric', 'goal', 'pruned', 'exp', 'weights', 'module'],
-      ...model.tasks.map((t) => {
-        const l = ledger.tasks.find((x) => x.id === t.id)!;
-        return [t.id, t.name, t.kind, t.head.classes, `${t.metric.name} ${pct(t.metric.value)}`, pct(t.goal.value), pct(t.pruning.ratio), t.expansions, l.ownedWeights, mib(l.moduleBytes)];
-      }),
-    ]));
-    lines.push('', `unified model tensors: ${mib(ledger.fileTensorBytes)} (dense ${mib(ledger.denseBytes)} + owner map ${mib(ledger.ownerBytes)})`);
-    lines.push(`${model.tasks.length} individual networks of the same backbone: ${mib(ledger.individualBytes)} → the unified model is ${pct(ledger.fractionOfIndividual)} of that`);
+    lines.push(
+      table([
+        ['#', 'task', 'kind', 'classes', 'metric', 'goal', 'pruned', 'exp', 'weights', 'module'],
+        ...model.tasks.map((t) => {
+          const l = ledger.tasks.find((x) => x.id === t.id)!;
+          return [
+            t.id,
+            t.name,
+            t.kind,
+            t.head.classes,
+            `${t.metric.name} ${pct(t.metric.value)}`,
+            pct(t.goal.value),
+            pct(t.pruning.ratio),
+            t.expansions,
+            l.ownedWeights,
+            mib(l.moduleBytes),
+          ];
+        }),
+      ]),
+    );
+    lines.push(
+      '',
+      `unified model tensors: ${mib(ledger.fileTensorBytes)} (dense ${mib(ledger.denseBytes)} + owner map ${mib(ledger.ownerBytes)})`,
+    );
+    lines.push(
+      `${model.tasks.length} individual networks of the same backbone: ${mib(ledger.individualBytes)} → the unified model is ${pct(ledger.fractionOfIndividual)} of that`,
+    );
   }
   return lines.join('\n');
 }

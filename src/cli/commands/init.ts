@@ -24,6 +24,9 @@ export function registerInit(program: Command): void {
       const summary = { model: file, arch: o.arch, backbone: model.config, weights: model.net.totalWeights() };
       model.dispose();
       if (o.json) printJson(summary);
-      else console.log(`${file}: new ${o.arch} model (width ×${o.widthMult}, ${summary.weights} packable weights, input ${summary.backbone.inputSize}px)`);
+      else
+        console.log(
+          `${file}: new ${o.arch} model (width ×${o.widthMult}, ${summary.weights} packable weights, input ${summary.backbone.inputSize}px)`,
+        );
     });
 }

@@ -9,7 +9,15 @@ import { openModel } from '../model-io.ts';
 async function imageSet(paths: string[], size: number): Promise<ImageSet> {
   const pixels = new Uint8Array(paths.length * size * size * 3);
   for (let i = 0; i < paths.length; i++) pixels.set(await decodeImage(paths[i]!, size), i * size * size * 3);
-  return { source: 'cli', pixels, labels: new Int32Array(paths.length).fill(-1), classNames: [], size, paths, skipped: { empty: 0, negative: 0, badImages: 0 } };
+  return {
+    source: 'cli',
+    pixels,
+    labels: new Int32Array(paths.length).fill(-1),
+    classNames: [],
+    size,
+    paths,
+    skipped: { empty: 0, negative: 0, badImages: 0 },
+  };
 }
 
 export interface TaskAnswer {
@@ -29,7 +37,8 @@ export function answers(model: PaeModel, tasks: TaskRecord[], set: ImageSet): Ta
     if (t.kind === 'identity') {
       const d = model.config.embedDim * 2;
       const emb = embedImages(model.net, t.id, set, true);
-      for (let i = 0; i < n; i++) out[i]!.push({ task: t.name, kind: t.kind, embedding: Array.from(emb.subarray(i * d, (i + 1) * d), (x) => Number(x.toFixed(6))) });
+      for (let i = 0; i < n; i++)
+        out[i]!.push({ task: t.name, kind: t.kind, embedding: Array.from(emb.subarray(i * d, (i + 1) * d), (x) => Number(x.toFixed(6))) });
       continue;
     }
     const c = t.head.classes;
@@ -37,7 +46,13 @@ export function answers(model: PaeModel, tasks: TaskRecord[], set: ImageSet): Ta
     for (let i = 0; i < n; i++) {
       const row = Array.from(p.subarray(i * c, (i + 1) * c));
       const best = row.indexOf(Math.max(...row));
-      out[i]!.push({ task: t.name, kind: t.kind, label: t.labels[best] ?? String(best), score: row[best]!, scores: Object.fromEntries(row.map((s, k) => [t.labels[k] ?? String(k), s])) });
+      out[i]!.push({
+        task: t.name,
+        kind: t.kind,
+        label: t.labels[best] ?? String(best),
+        score: row[best]!,
+        scores: Object.fromEntries(row.map((s, k) => [t.labels[k] ?? String(k), s])),
+      });
     }
   }
   return out;
@@ -61,7 +76,9 @@ export function registerPredict(program: Command): void {
         if (o.json) printJson(images.map((image, i) => ({ image, tasks: result[i] })));
         else {
           images.forEach((image, i) => {
-            const parts = result[i]!.map((a) => (a.embedding ? `${a.task}: ${a.embedding.length}-d embedding` : `${a.task}: ${a.label} (${pct(a.score)})`));
+            const parts = result[i]!.map((a) =>
+              a.embedding ? `${a.task}: ${a.embedding.length}-d embedding` : `${a.task}: ${a.label} (${pct(a.score)})`,
+            );
             console.log(`${image}: ${parts.join(', ')}`);
           });
         }
@@ -90,7 +107,10 @@ export function registerPredict(program: Command): void {
         const distance = rowCosineDistance(emb, model.config.embedDim * 2, 0, 1);
         const same = distance <= threshold;
         if (o.json) printJson({ task: t.name, a, b, distance, threshold, same });
-        else console.log(`${same ? 'same person' : 'different people'}: cosine distance ${distance.toFixed(4)} ${same ? '≤' : '>'} threshold ${threshold.toFixed(4)}`);
+        else
+          console.log(
+            `${same ? 'same person' : 'different people'}: cosine distance ${distance.toFixed(4)} ${same ? '≤' : '>'} threshold ${threshold.toFixed(4)}`,
+          );
       } finally {
         model.dispose();
       }

@@ -11,7 +11,11 @@ export function fans(shape: number[]): { fanIn: number; fanOut: number } {
 
 /** Uniform in [-bound, bound). */
 export function uniform(shape: number[], bound: number): Tensor {
-  return tidy(() => rand(shape).mul(2 * bound).sub(bound));
+  return tidy(() =>
+    rand(shape)
+      .mul(2 * bound)
+      .sub(bound),
+  );
 }
 
 /** PyTorch's default for Conv/Linear weights: kaiming_uniform(a=√5) = U(±1/√fan_in). */

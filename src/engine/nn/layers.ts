@@ -13,10 +13,16 @@ export interface Conv2dConfig extends F.Conv2dOptions {
 export class Conv2d extends Module {
   readonly options: F.Conv2dOptions;
   private readonly hasBias: boolean;
-  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernel: number, config: Conv2dConfig = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernel: number,
+    config: Conv2dConfig = {},
+  ) {
     super();
     const groups = config.groups ?? 1;
-    if (inChannels % groups || outChannels % groups) throw new Error(`paenet: Conv2d channels ${inChannels}→${outChannels} not divisible by groups ${groups}`);
+    if (inChannels % groups || outChannels % groups)
+      throw new Error(`paenet: Conv2d channels ${inChannels}→${outChannels} not divisible by groups ${groups}`);
     const shape = [outChannels, inChannels / groups, kernel, kernel];
     this.registerParameter('weight', defaultWeight(shape));
     this.hasBias = config.bias ?? true;
@@ -31,7 +37,11 @@ export class Conv2d extends Module {
 /** Fully connected layer, weight [out, in]. */
 export class Linear extends Module {
   private readonly hasBias: boolean;
-  constructor(readonly inFeatures: number, readonly outFeatures: number, bias = true) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    bias = true,
+  ) {
     super();
     this.registerParameter('weight', defaultWeight([outFeatures, inFeatures]));
     if (bias) this.registerParameter('bias', uniform([outFeatures], 1 / Math.sqrt(inFeatures)));
@@ -53,7 +63,10 @@ export class BatchNorm extends Module {
   private readonly eps: number;
   private readonly momentum: number;
   private readonly affine: boolean;
-  constructor(readonly features: number, config: BatchNormConfig = {}) {
+  constructor(
+    readonly features: number,
+    config: BatchNormConfig = {},
+  ) {
     super();
     this.eps = config.eps ?? 1e-5;
     this.momentum = config.momentum ?? 0.1;
@@ -66,9 +79,14 @@ export class BatchNorm extends Module {
     this.registerBuffer('runningVar', ones([features]));
   }
   forward(x: Tensor): Tensor {
-    return F.batchNorm(x, this.buffer('runningMean'), this.buffer('runningVar'),
-      this.affine ? this.param('weight') : null, this.affine ? this.param('bias') : null,
-      { training: this.training, momentum: this.momentum, eps: this.eps });
+    return F.batchNorm(
+      x,
+      this.buffer('runningMean'),
+      this.buffer('runningVar'),
+      this.affine ? this.param('weight') : null,
+      this.affine ? this.param('bias') : null,
+      { training: this.training, momentum: this.momentum, eps: this.eps },
+    );
   }
 }
 /** BatchNorm over [N, C, H, W]. */

@@ -19,7 +19,11 @@ export class MarginSoftmax extends Module {
   readonly kind: 'arcface' | 'cosface';
   readonly scale: number;
   readonly margin: number;
-  constructor(readonly dim: number, readonly classes: number, config: MarginConfig = {}) {
+  constructor(
+    readonly dim: number,
+    readonly classes: number,
+    config: MarginConfig = {},
+  ) {
     super();
     this.kind = config.kind ?? 'arcface';
     this.scale = config.scale ?? 30;

@@ -79,14 +79,17 @@ export abstract class Module implements Disposable {
       const missing = [...own.keys()].filter((k) => !state.has(k));
       const extra = [...state.keys()].filter((k) => !own.has(k));
       if (missing.length || extra.length) {
-        throw new Error(`paenet: state dict mismatch (missing: ${missing.join(', ') || 'none'}; unexpected: ${extra.join(', ') || 'none'})`);
+        throw new Error(
+          `paenet: state dict mismatch (missing: ${missing.join(', ') || 'none'}; unexpected: ${extra.join(', ') || 'none'})`,
+        );
       }
     }
     noGrad(() => {
       for (const [k, t] of own) {
         const src = state.get(k);
         if (!src) continue;
-        if (src.shape.join() !== t.shape.join()) throw new Error(`paenet: '${k}' has shape [${src.shape}] but the module expects [${t.shape}]`);
+        if (src.shape.join() !== t.shape.join())
+          throw new Error(`paenet: '${k}' has shape [${src.shape}] but the module expects [${t.shape}]`);
         t.copy_(src);
       }
     });

@@ -18,12 +18,13 @@ export class ResidualBlock extends Module {
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(outChannels));
     this.conv2 = this.registerModule('conv2', new Conv2d(outChannels, outChannels, 3, { padding: 1, bias: false }));
     this.bn2 = this.registerModule('bn2', new BatchNorm2d(outChannels));
-    this.shortcut = stride !== 1 || inChannels !== outChannels
-      ? {
-          conv: this.registerModule('shortcutConv', new Conv2d(inChannels, outChannels, 1, { stride, bias: false })),
-          bn: this.registerModule('shortcutBn', new BatchNorm2d(outChannels)),
-        }
-      : null;
+    this.shortcut =
+      stride !== 1 || inChannels !== outChannels
+        ? {
+            conv: this.registerModule('shortcutConv', new Conv2d(inChannels, outChannels, 1, { stride, bias: false })),
+            bn: this.registerModule('shortcutBn', new BatchNorm2d(outChannels)),
+          }
+        : null;
   }
 
   forward(x: Tensor): Tensor {

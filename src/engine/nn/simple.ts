@@ -5,27 +5,55 @@ import { tidy } from '../scope.ts';
 import { Module } from './module.ts';
 
 export class ReLU extends Module {
-  forward(x: Tensor): Tensor { return F.relu(x); }
+  forward(x: Tensor): Tensor {
+    return F.relu(x);
+  }
 }
 export class MaxPool2d extends Module {
-  constructor(readonly kernel: number, readonly stride = kernel, readonly padding = 0) { super(); }
-  forward(x: Tensor): Tensor { return F.maxPool2d(x, this.kernel, this.stride, this.padding); }
+  constructor(
+    readonly kernel: number,
+    readonly stride = kernel,
+    readonly padding = 0,
+  ) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return F.maxPool2d(x, this.kernel, this.stride, this.padding);
+  }
 }
 export class AvgPool2d extends Module {
-  constructor(readonly kernel: number, readonly stride = kernel, readonly padding = 0) { super(); }
-  forward(x: Tensor): Tensor { return F.avgPool2d(x, this.kernel, this.stride, this.padding); }
+  constructor(
+    readonly kernel: number,
+    readonly stride = kernel,
+    readonly padding = 0,
+  ) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return F.avgPool2d(x, this.kernel, this.stride, this.padding);
+  }
 }
 export class AdaptiveAvgPool2d extends Module {
-  constructor(readonly size: number | [number, number]) { super(); }
-  forward(x: Tensor): Tensor { return F.adaptiveAvgPool2d(x, this.size); }
+  constructor(readonly size: number | [number, number]) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return F.adaptiveAvgPool2d(x, this.size);
+  }
 }
 export class Dropout extends Module {
-  constructor(readonly p = 0.5) { super(); }
-  forward(x: Tensor): Tensor { return F.dropout(x, this.p, this.training); }
+  constructor(readonly p = 0.5) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return F.dropout(x, this.p, this.training);
+  }
 }
 /** Flattens all dims after the batch dim. */
 export class Flatten extends Module {
-  forward(x: Tensor): Tensor { return x.flatten(1); }
+  forward(x: Tensor): Tensor {
+    return x.flatten(1);
+  }
 }
 
 /** Runs children in order; intermediate results are freed as it goes. */

@@ -22,8 +22,13 @@ export abstract class Optimizer {
   protected stepCount = 0;
 
   constructor(params: Tensor[] | ParamGroupInput[], defaults: { lr: number; weightDecay?: number }) {
-    const input: ParamGroupInput[] = params.length > 0 && 'params' in (params[0] as object) ? (params as ParamGroupInput[]) : [{ params: params as Tensor[] }];
-    this.groups = input.map((g) => ({ params: g.params, lr: g.lr ?? defaults.lr, weightDecay: g.weightDecay ?? defaults.weightDecay ?? 0 }));
+    const input: ParamGroupInput[] =
+      params.length > 0 && 'params' in (params[0] as object) ? (params as ParamGroupInput[]) : [{ params: params as Tensor[] }];
+    this.groups = input.map((g) => ({
+      params: g.params,
+      lr: g.lr ?? defaults.lr,
+      weightDecay: g.weightDecay ?? defaults.weightDecay ?? 0,
+    }));
   }
 
   /** Learning rate of the first group; setting it sets every group. */

@@ -5,7 +5,11 @@ import type { Optimizer } from './optimizer.ts';
 export class StepLR {
   private epoch = 0;
   private readonly base: number;
-  constructor(private readonly opt: Optimizer, private readonly stepSize: number, private readonly gamma = 0.1) {
+  constructor(
+    private readonly opt: Optimizer,
+    private readonly stepSize: number,
+    private readonly gamma = 0.1,
+  ) {
     this.base = opt.lr;
   }
   step(): number {
@@ -19,7 +23,11 @@ export class StepLR {
 export class CosineLR {
   private epoch = 0;
   private readonly base: number;
-  constructor(private readonly opt: Optimizer, private readonly total: number, private readonly minLr = 0) {
+  constructor(
+    private readonly opt: Optimizer,
+    private readonly total: number,
+    private readonly minLr = 0,
+  ) {
     this.base = opt.lr;
   }
   step(): number {
@@ -44,7 +52,10 @@ export class ReduceLROnPlateau {
   /** How many times the lr has dropped. */
   drops = 0;
   private readonly c: Required<PlateauConfig>;
-  constructor(private readonly opt: Optimizer, config: PlateauConfig = {}) {
+  constructor(
+    private readonly opt: Optimizer,
+    config: PlateauConfig = {},
+  ) {
     this.c = { mode: 'max', factor: 0.1, patience: 10, threshold: 0, minLr: 0, ...config };
     this.best = this.c.mode === 'max' ? -Infinity : Infinity;
   }

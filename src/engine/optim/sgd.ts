@@ -19,7 +19,8 @@ export class SGD extends Optimizer {
     this.momentum = config.momentum ?? 0;
     this.dampening = config.dampening ?? 0;
     this.nesterov = config.nesterov ?? false;
-    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) throw new Error('paenet: Nesterov SGD needs momentum > 0 and dampening 0');
+    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0))
+      throw new Error('paenet: Nesterov SGD needs momentum > 0 and dampening 0');
   }
 
   protected update(p: Tensor, grad: Tensor, group: ParamGroup, state: ParamState): void {

@@ -52,7 +52,7 @@ export function terminalProgress(enabled = true): ProgressSink {
           .join(' ');
     },
     stop() {
-      process.stderr.write(`${label}: ${done}/${total} batches in ${((Date.now() - t0) / 1000).toFixed(1)} s ${last}\n`);
+      process.stderr.write(`${label}: ${done}/${total} in ${((Date.now() - t0) / 1000).toFixed(1)} s ${last}`.trimEnd() + '\n');
     },
   };
 }

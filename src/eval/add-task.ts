@@ -128,8 +128,20 @@ interface TaskInputs {
 async function loadTaskData(spec: AddTaskSpec, size: number, sinks: AddTaskSinks): Promise<TaskInputs> {
   if (!existsSync(spec.data)) throw new Error(`${spec.data}: data manifest not found`);
   const label = labelOf(spec);
-  const progress = (what: string) => (done: number, total: number) => {
-    if (done === 0 || done === total) sinks.note?.(`${what}: ${done}/${total} images`);
+  // Decoding a large set takes seconds: show it on the progress bar, and note the total when done.
+  const progress = (what: string) => {
+    let shown = -1;
+    return (done: number, total: number): void => {
+      if (shown < 0) {
+        sinks.progress?.start(what, total);
+        shown = 0;
+      }
+      for (; shown < done; shown++) sinks.progress?.tick();
+      if (done === total) {
+        sinks.progress?.stop();
+        sinks.note?.(`${what}: ${total} images`);
+      }
+    };
   };
   const badImage = (path: string, message: string): void => sinks.note?.(`skipped bad image ${path}: ${message}`);
   if (spec.folds && spec.kind !== 'classify')

@@ -1,7 +1,6 @@
 // Parameter-free layers and containers: activations, pooling, dropout, flatten, Sequential.
 import * as F from '../functional.ts';
 import type { Tensor } from '../tensor.ts';
-import { tidy } from '../scope.ts';
 import { Module } from './module.ts';
 
 export class ReLU extends Module {
@@ -56,7 +55,7 @@ export class Flatten extends Module {
   }
 }
 
-/** Runs children in order; intermediate results are freed as it goes. */
+/** Runs children in order, freeing each intermediate as soon as the next layer has consumed it. */
 export class Sequential extends Module {
   private readonly layers: Module[];
   constructor(...layers: Module[]) {
@@ -64,6 +63,14 @@ export class Sequential extends Module {
     this.layers = layers.map((m, i) => this.registerModule(String(i), m));
   }
   forward(x: Tensor): Tensor {
-    return tidy(() => this.layers.reduce((h, m) => m.forward(h), x));
+    // Autograd keeps whatever it needs for backward by its own reference, so dropping our handles early is safe
+    // and keeps the working set (and peak memory at inference) to about two activations.
+    let h = x;
+    for (const m of this.layers) {
+      const next = m.forward(h);
+      if (h !== x && next !== h) h.dispose();
+      h = next;
+    }
+    return h;
   }
 }

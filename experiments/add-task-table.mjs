@@ -12,7 +12,7 @@ const times = Object.fromEntries(
 const pct = (x) => (x === null || x === undefined ? '–' : (100 * x).toFixed(2));
 const mb = (b) => (b / 2 ** 20).toFixed(3);
 const rows = ['| task | data | metric | individual | PAE | pruned | expansions | module MB | time |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |'];
-for (const name of ['face', 'age', 'gender', 'expression', 'face-glint', 'face-orl']) {
+for (const name of ['face', 'age', 'gender', 'expression', 'face-orl', 'face-glint']) {
   const file = new URL(`${name}.json`, dir);
   if (!existsSync(file) || readFileSync(file, 'utf8').trim() === '') continue;
   const { task: t, module: m } = JSON.parse(readFileSync(file, 'utf8'));

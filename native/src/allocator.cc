@@ -51,9 +51,11 @@ class CachingCpuAllocator final : public c10::Allocator {
 
   c10::DeleterFnPtr raw_deleter() const override { return &release; }
 
+  // Never destroyed: tensors still alive at process exit (a script that did not dispose, autograd's statics) are
+  // freed after static destructors run, and would otherwise return blocks to a destroyed cache (segfault at exit).
   static CachingCpuAllocator& instance() {
-    static CachingCpuAllocator a;
-    return a;
+    static auto* a = new CachingCpuAllocator();
+    return *a;
   }
 
   void put(void* raw) {

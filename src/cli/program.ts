@@ -5,9 +5,11 @@ import { setNumThreads } from '../engine/index.ts';
 import { registerAddTask } from './commands/add-task.ts';
 import { registerEval } from './commands/eval.ts';
 import { registerExperiment } from './commands/experiment.ts';
+import { registerImport } from './commands/import.ts';
 import { registerInfo } from './commands/info.ts';
 import { registerInit } from './commands/init.ts';
 import { registerPredict } from './commands/predict.ts';
+import { registerPrune } from './commands/prune.ts';
 import { PAENET_VERSION } from './model-io.ts';
 
 /** Builds the program (tests call it with exitOverride). */
@@ -24,7 +26,9 @@ export function buildProgram(): Command {
       setNumThreads(n);
     });
   registerInit(program);
+  registerImport(program);
   registerAddTask(program);
+  registerPrune(program);
   registerInfo(program);
   registerEval(program);
   registerPredict(program);

@@ -130,6 +130,10 @@ export function cosineSimilarityMatrix(a: Tensor, b: Tensor): Tensor {
 export function pad2d(x: Tensor, left: number, right: number, top: number, bottom: number): Tensor {
   return wrap(aten('constant_pad_nd')([x.handle, [left, right, top, bottom], 0]));
 }
+/** Appends `extra` zero channels to an NCHW tensor (zero-padded shortcuts of residual down blocks). */
+export function padChannels(x: Tensor, extra: number): Tensor {
+  return wrap(aten('constant_pad_nd')([x.handle, [0, 0, 0, 0, 0, extra], 0]));
+}
 
 /** Casts bool/uint8 to float32 (masks as multipliers). */
 export function asFloat(x: Tensor): Tensor {

@@ -1,7 +1,10 @@
 // Backbone configurations: a plain, JSON-storable description from which any packable net is rebuilt.
 
 /** Which family of packable backbone. */
-export type Arch = 'tiny' | 'resnet';
+export type Arch = 'tiny' | 'resnet' | 'dlib-resnet';
+
+/** Residual blocks per stage of the dlib face-recognition ResNet (after each stage's down block; the last stage ends with one more down block). */
+export const DLIB_BLOCKS = [3, 3, 2, 2] as const;
 
 /** Stored in every model file; rebuilding from it gives the same layer shapes. */
 export interface BackboneConfig {
@@ -32,6 +35,11 @@ export const ARCH_PRESETS: Record<string, Omit<BackboneConfig, 'widthMult' | 'ex
   resnet18: { arch: 'resnet', stages: [32, 64, 128, 256], blocks: 2, embedDim: 128, inputSize: 64, dropout: 0.2 },
   /** A small ResNet for fast experiments on 2 cores. */
   'resnet-small': { arch: 'resnet', stages: [16, 32, 64, 128], blocks: 1, embedDim: 64, inputSize: 64, dropout: 0.1 },
+  /**
+   * dlib's face-recognition ResNet (as shipped by face-api.js): 7×7/2 stem, 3×3 max-pool, 29 convs with
+   * avg-pool shortcuts, 128-d descriptor at 150×150. `paenet import` fills it with the pretrained weights.
+   */
+  'dlib-resnet': { arch: 'dlib-resnet', stages: [32, 64, 128, 256], blocks: 0, embedDim: 128, inputSize: 150, dropout: 0 },
 };
 
 /** A config from a preset name, with a width multiplier. */
@@ -64,20 +72,47 @@ export interface LayerSpec {
   padding: number;
 }
 
+/** The dlib ResNet's layers: 'valid' (unpadded) stride-2 convs open each down block, 3×3 'same' convs elsewhere. */
+function dlibSpecs(
+  config: BackboneConfig,
+  conv: (name: string, input: number | 'rgb', output: number, kernel: number, stride: number, padding: number) => LayerSpec,
+): LayerSpec[] {
+  const out: LayerSpec[] = [conv('stem', 'rgb', 0, 7, 2, 0)];
+  const down = (name: string, input: number, output: number): void => {
+    out.push(conv(`${name}.conv1`, input, output, 3, 2, 0), conv(`${name}.conv2`, output, output, 3, 1, 1));
+  };
+  config.stages.forEach((_, s) => {
+    if (s > 0) down(`s${s}.down`, s - 1, s);
+    for (let b = 0; b < (DLIB_BLOCKS[s] ?? 2); b++)
+      out.push(conv(`s${s}b${b}.conv1`, s, s, 3, 1, 1), conv(`s${s}b${b}.conv2`, s, s, 3, 1, 1));
+    if (s === config.stages.length - 1) down(`s${s}.out`, s, s);
+  });
+  return out;
+}
+
 /** The packable layers of a backbone, in forward order. */
 export function layerSpecs(config: BackboneConfig): LayerSpec[] {
-  const conv = (name: string, input: number | 'rgb', output: number, kernel: number, stride: number): LayerSpec => ({
+  const conv = (
+    name: string,
+    input: number | 'rgb',
+    output: number,
+    kernel: number,
+    stride: number,
+    padding = kernel === 3 ? 1 : 0,
+  ): LayerSpec => ({
     name,
     kind: 'conv',
     input,
     output,
     kernel,
     stride,
-    padding: kernel === 3 ? 1 : 0,
+    padding,
   });
   const out: LayerSpec[] = [];
   const last = config.stages.length - 1;
-  if (config.arch === 'tiny') {
+  if (config.arch === 'dlib-resnet') {
+    out.push(...dlibSpecs(config, conv));
+  } else if (config.arch === 'tiny') {
     config.stages.forEach((_, s) => out.push(conv(`conv${s}`, s === 0 ? 'rgb' : s - 1, s, 3, 1)));
   } else {
     out.push(conv('stem', 'rgb', 0, 3, 1));
@@ -102,7 +137,7 @@ export function validateConfig(c: unknown, source: string): BackboneConfig {
     throw new Error(`${source}: invalid backbone config (${what})`);
   };
   if (!o || typeof o !== 'object') bad('not an object');
-  if (o!.arch !== 'tiny' && o!.arch !== 'resnet') bad(`unknown arch ${String(o!.arch)}`);
+  if (o!.arch !== 'tiny' && o!.arch !== 'resnet' && o!.arch !== 'dlib-resnet') bad(`unknown arch ${String(o!.arch)}`);
   if (!Array.isArray(o!.stages) || o!.stages.length === 0 || !o!.stages.every((x) => Number.isInteger(x) && x > 0)) bad('stages');
   for (const k of ['blocks', 'widthMult', 'embedDim', 'inputSize', 'dropout'] as const) if (typeof o![k] !== 'number') bad(k);
   if (!Array.isArray(o!.expansions) || !o!.expansions.every((r) => typeof r === 'number' && r > 1)) bad('expansions');

@@ -1,14 +1,14 @@
 // PAE (Packing-And-Expanding): owner-tagged packable backbones, task training, gradual pruning, expansion, model files.
 export * from './config.ts';
-export { PackableLayer, type Sharing, type TaskNorm } from './packable-layer.ts';
-export { PackableNet, type HeadSpec, type Head, type TaskSlot } from './network.ts';
+export { PackableLayer, BN_EPS, BN_MOMENTUM, type Sharing, type TaskNorm } from './packable-layer.ts';
+export { PackableNet, type HeadSpec, type Head, type TaskSlot, type SlotOptions, type InputTransform } from './network.ts';
 export { openFree, releaseToRatio, prunedRatio, maskGradients, countOwned, zeroFree } from './ownership.ts';
-export { Snapshot, stateTensors } from './snapshot.ts';
+export { Snapshot, stateTensors, cloneNet } from './snapshot.ts';
 export { trainTask, defaultLoss, type TrainOptions, type TrainResult } from './trainer.ts';
 export { gradualPrune, chooseRatio, cubicRamp, type RatioRecord, type PruneResult, type PruneProgress } from './pruner.ts';
 export { expand } from './expander.ts';
 export { packTask, nextTaskId, type PackOptions, type PackResult, type PackCheckpoint, type PackResume } from './strategy.ts';
-export { PaeModel, taskRecord, type TaskRecord, type TaskDescription, type GoalRecord, type Provenance } from './model.ts';
+export { PaeModel, taskRecord, slotOptions, type TaskRecord, type TaskDescription, type GoalRecord, type Provenance } from './model.ts';
 export {
   saveModel,
   loadModel,

@@ -6,7 +6,7 @@ import { decodeSafetensors, encodeSafetensors, typedFromRecord, type SafeDtype, 
 import { writeFileAtomicSync } from '../io/atomic-write.ts';
 import { validateConfig } from './config.ts';
 import { computeLedger } from './ledger.ts';
-import { PaeModel, type Provenance, type TaskRecord } from './model.ts';
+import { PaeModel, slotOptions, type Provenance, type TaskRecord } from './model.ts';
 import { PackableNet } from './network.ts';
 
 /** Bumped on any incompatible change of names, shapes or manifest fields. */
@@ -128,7 +128,7 @@ export function loadModel(path: string): PaeModel {
     for (const t of manifest.tasks) {
       if (t.level > config.expansions.length)
         fail(path, `task ${t.name} has width level ${t.level} beyond the backbone's ${config.expansions.length}`);
-      net.addTaskSlot(t.id, t.sharing, t.head, t.level);
+      net.addTaskSlot(t.id, t.sharing, t.head, t.level, slotOptions(t));
     }
     // tidy frees a tensor already read when a later one is rejected (replace() keeps the ones it takes).
     noGrad(() =>

@@ -1,6 +1,6 @@
 // The unified model: a packed network plus the manifest that says what every task is and how it was made.
 import type { BackboneConfig } from './config.ts';
-import type { HeadSpec } from './network.ts';
+import type { HeadSpec, SlotOptions } from './network.ts';
 import { PackableNet } from './network.ts';
 import type { Sharing } from './packable-layer.ts';
 import type { RatioRecord } from './pruner.ts';
@@ -17,8 +17,8 @@ export interface GoalRecord {
   margin?: number;
 }
 
-/** Everything the model file records about one task. */
-export interface TaskRecord {
+/** Everything the model file records about one task (input transform and frozen BN: see {@link SlotOptions}). */
+export interface TaskRecord extends SlotOptions {
   id: number;
   name: string;
   /** Task family, e.g. 'classify' or 'identity' (interpreted by src/tasks, not by PAE). */
@@ -104,6 +104,7 @@ export function taskRecord(model: PaeModel, d: TaskDescription, r: PackResult): 
     head: slot.head,
     sharing: slot.sharing,
     level: slot.level,
+    ...slotOptions(slot),
     goal: d.goal,
     metric: { name: d.metricName, value: r.accuracy, trained: r.trainedAccuracy },
     pruning: { records: r.records, ratio: r.ratio, reason: r.decisions.at(-1) ?? '' },
@@ -113,4 +114,9 @@ export function taskRecord(model: PaeModel, d: TaskDescription, r: PackResult): 
     data: d.data ?? {},
     extra: d.extra ?? {},
   };
+}
+
+/** The optional per-task settings of a slot, without undefined keys (the manifest stays minimal). */
+export function slotOptions(o: SlotOptions): SlotOptions {
+  return { ...(o.input ? { input: o.input } : {}), ...(o.frozenNorm ? { frozenNorm: true } : {}) };
 }

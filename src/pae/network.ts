@@ -1,6 +1,6 @@
 // PackableNet: the shared, owner-tagged backbone plus per-task BN and heads; computes any task by id.
-import { F, keep, nn, tidy, zeros, type Tensor } from '../engine/index.ts';
-import { layerSpecs, stageWidth, type BackboneConfig, type LayerSpec } from './config.ts';
+import { F, keep, nn, tensor, tidy, zeros, type Tensor } from '../engine/index.ts';
+import { DLIB_BLOCKS, layerSpecs, stageWidth, type BackboneConfig, type LayerSpec } from './config.ts';
 import { PackableLayer, type Sharing } from './packable-layer.ts';
 
 /** A task's output head. 'linear' = softmax classifier; 'arcface'/'cosface' = angular-margin over classes. */
@@ -13,8 +13,27 @@ export interface HeadSpec {
   dropped?: boolean;
 }
 
+/**
+ * Per-channel affine map from the network's standard input ((pixel − 127.5) / 128) to what a task expects:
+ * x·scale + shift. Imported networks were trained with their own pixel normalisation.
+ */
+export interface InputTransform {
+  scale: number[];
+  shift: number[];
+}
+
+/** How a task's input and normalisation layers behave, beyond the defaults. */
+export interface SlotOptions {
+  input?: InputTransform;
+  /**
+   * The task's BN layers always use their stored statistics, in training too: an imported network's affine
+   * (scale/shift) layers are stored as BN with fixed statistics, and batch statistics would change what it computes.
+   */
+  frozenNorm?: boolean;
+}
+
 /** What the network needs to know about a task to compute it. */
-export interface TaskSlot {
+export interface TaskSlot extends SlotOptions {
   /** Expansion level (width) the task was learned at. */
   level: number;
   sharing: Sharing;
@@ -80,9 +99,9 @@ export class PackableNet {
   }
 
   /** Creates task `id`'s BN and head; the task computes at `level` (default: the current width). */
-  addTaskSlot(id: number, sharing: Sharing, head: HeadSpec, level = this.level): void {
+  addTaskSlot(id: number, sharing: Sharing, head: HeadSpec, level = this.level, options: SlotOptions = {}): void {
     if (this.slots.has(id)) throw new Error(`paenet: task ${id} already exists`);
-    this.slots.set(id, { level, sharing, head });
+    this.slots.set(id, { level, sharing, head, ...options });
     for (const l of this.layers) l.addNorm(id, this.width(l.spec, level)[0]);
     if (head.dropped) return;
     const weight = keep(nn.init.xavierUniform([head.classes, this.config.embedDim]));
@@ -116,12 +135,15 @@ export class PackableNet {
 
   /** The task's embedding (bottleneck output after its BN), [N, embedDim]. */
   embed(x: Tensor, task: number): Tensor {
-    const { level, sharing } = this.slot(task);
-    const run = (l: PackableLayer, h: Tensor): Tensor => l.forward(h, task, sharing, this.width(l.spec, level), this.training);
+    const { level, sharing, input, frozenNorm } = this.slot(task);
+    const training = this.training && !frozenNorm;
+    const run = (l: PackableLayer, h: Tensor): Tensor => l.forward(h, task, sharing, this.width(l.spec, level), training);
     return tidy(() => {
-      let h = x;
+      let h = input ? x.mul(channelTensor(input.scale)).add(channelTensor(input.shift)) : x;
       const byName = new Map(this.layers.map((l) => [l.spec.name, l]));
-      if (this.config.arch === 'tiny') {
+      if (this.config.arch === 'dlib-resnet') {
+        h = dlibTrunk(h, this.config.stages.length, (name, v) => run(byName.get(name)!, v));
+      } else if (this.config.arch === 'tiny') {
         for (const l of this.layers) if (l.spec.kind === 'conv') h = F.maxPool2d(F.relu(run(l, h)), 2);
       } else {
         h = F.relu(run(byName.get('stem')!, h));
@@ -179,6 +201,36 @@ export class PackableNet {
     for (const id of [...this.slots.keys()]) this.dropTaskSlot(id);
     for (const l of this.layers) l.dispose();
   }
+}
+
+/** [1, C, 1, 1] tensor of per-channel values. */
+function channelTensor(values: number[]): Tensor {
+  return tensor(values, [1, values.length, 1, 1]);
+}
+
+/**
+ * The dlib face-recognition ResNet's trunk, as face-api.js computes it: 7×7/2 'valid' stem, 3×3/2 max-pool,
+ * residual blocks, and down blocks whose shortcut is a 2×2/2 average pool zero-padded to the new channel count
+ * (with the main path zero-padded at the bottom/right when the unpadded conv comes out one pixel smaller).
+ */
+function dlibTrunk(x: Tensor, stages: number, run: (layer: string, x: Tensor) => Tensor): Tensor {
+  const residual = (p: string, h: Tensor): Tensor => F.relu(run(`${p}.conv2`, F.relu(run(`${p}.conv1`, h))).add(h));
+  const down = (p: string, h: Tensor): Tensor => {
+    let main = run(`${p}.conv2`, F.relu(run(`${p}.conv1`, h)));
+    let pooled = F.avgPool2d(h, 2, 2);
+    const [, c, ph, pw] = pooled.shape as [number, number, number, number];
+    const [, mc, mh, mw] = main.shape as [number, number, number, number];
+    if (mh !== ph || mw !== pw) main = F.pad2d(main, 0, pw - mw, 0, ph - mh);
+    if (mc > c) pooled = F.padChannels(pooled, mc - c);
+    return F.relu(main.add(pooled));
+  };
+  let h = F.maxPool2d(F.relu(run('stem', x)), 3, 2);
+  for (let s = 0; s < stages; s++) {
+    if (s > 0) h = down(`s${s}.down`, h);
+    for (let b = 0; b < (DLIB_BLOCKS[s] ?? 2); b++) h = residual(`s${s}b${b}`, h);
+    if (s === stages - 1) h = down(`s${s}.out`, h);
+  }
+  return h;
 }
 
 /** Initial values for new weights: Kaiming-normal (fan-out) for convs as in CPG, Xavier for the bottleneck. */

@@ -1,6 +1,6 @@
 // Snapshots of network state (best-epoch checkpoints, pre-task state, pruning candidates) as tensor copies by name.
 import { keep, noGrad, tidy, type Tensor } from '../engine/index.ts';
-import type { PackableNet } from './network.ts';
+import { PackableNet } from './network.ts';
 
 /**
  * The tensors a snapshot covers, by stable name: every layer's weights and owners, plus BN and head of `tasks`
@@ -76,4 +76,17 @@ export class Snapshot {
     for (const t of this.copies.values()) t.dispose();
     this.copies.clear();
   }
+}
+
+/** An independent copy of a network (same config, task slots and values): a frozen teacher for distillation. */
+export function cloneNet(net: PackableNet): PackableNet {
+  const copy = PackableNet.create(structuredClone(net.config));
+  for (const [id, slot] of net.slots) copy.addTaskSlot(id, slot.sharing, structuredClone(slot.head), slot.level, { ...slot });
+  const s = Snapshot.capture(net);
+  try {
+    s.restore(copy);
+  } finally {
+    s.dispose();
+  }
+  return copy;
 }

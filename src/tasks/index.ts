@@ -12,3 +12,14 @@ export {
 export { predictProbabilities, embedImages, rowCosineDistance } from './inference.ts';
 export { ImageTaskData, FACE_AUGMENT, type ImageTaskDataOptions } from './image-task-data.ts';
 export { headFor, metricFor, parseKind, TASK_KINDS, type TaskKind } from './kinds.ts';
+export { DistillTaskData, type DistillTaskDataOptions } from './distill-task-data.ts';
+export {
+  importFaceApiRecognition,
+  faceApiPackageDir,
+  faceApiInputTransform,
+  hwioToOihw,
+  affineAsNorm,
+  FACE_API_RECOGNITION,
+  FACE_API_LAYERS,
+  type FaceApiImport,
+} from './face-api-import.ts';

@@ -38,3 +38,10 @@ export async function withTmp<T>(fn: (dir: string) => T | Promise<T>): Promise<T
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** A fresh temp folder, removed when the test process exits. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}

@@ -78,7 +78,8 @@ export function specFromOptions(o: Options): AddTaskSpec {
   };
 }
 
-function describe(e: PaeEvent): string | null {
+/** One human line per training event (null for events not shown). */
+export function describeEvent(e: PaeEvent): string | null {
   switch (e.type) {
     case 'epoch':
       return `  task ${e.task} ${e.phase}${e.ratio !== undefined ? ` @${e.ratio}` : ''} epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)} val ${pct(e.accuracy)} lr ${e.lr.toExponential(1)}`;
@@ -141,7 +142,7 @@ export function registerAddTask(program: Command): void {
         const say = (line: string): void => void (o.json || o.quiet ? undefined : process.stderr.write(`${line}\n`));
         const events = new JsonlEventLog(logPath, {
           emit: (e) => {
-            const d = describe(e);
+            const d = describeEvent(e);
             if (d) say(d);
           },
         });

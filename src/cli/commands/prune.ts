@@ -1,0 +1,96 @@
+// paenet prune MODEL --task NAME --data MANIFEST --pairs FILE: gradual pruning of the newest identity task by distillation.
+import { basename, dirname, join } from 'node:path';
+import type { Command } from 'commander';
+import { pruneIdentityTask } from '../../eval/prune-task.ts';
+import { computeLedger, JsonlEventLog, saveModel, validateRatios } from '../../pae/index.ts';
+import { mib, pct, printJson } from '../format.ts';
+import { openModel } from '../model-io.ts';
+import { terminalProgress } from '../progress.ts';
+import { describeEvent } from './add-task.ts';
+
+interface Options {
+  task: string;
+  data: string;
+  pairs: string;
+  goal: string;
+  goalMargin: string;
+  split: string;
+  limit?: string;
+  pruneRatios?: string;
+  pruneEpochs?: string;
+  lr?: string;
+  batchSize: string;
+  seed: string;
+  log?: string;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+const num = (flag: string, v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`paenet: ${flag} must be a number, got '${v}'`);
+  return n;
+};
+
+export function registerPrune(program: Command): void {
+  program
+    .command('prune')
+    .description(
+      'prune the newest identity task (e.g. an imported one) gradually to a verification goal, retraining by distillation from its unpruned self',
+    )
+    .argument('<model>', 'model file (*.pae), updated atomically')
+    .requiredOption('--task <name>', 'task to prune (must be the newest)')
+    .requiredOption('--data <manifest>', 'face images to distil on (labels unused)')
+    .requiredOption('--pairs <file>', 'verification pairs judging each ratio')
+    .option('--goal <auto|none|x>', 'accuracy goal: auto = the unpruned accuracy', 'auto')
+    .option('--goal-margin <x>', 'subtracted from an auto goal', '0')
+    .option('--split <name>', 'split of the manifest to distil on', 'train')
+    .option('--limit <n>', 'distil on at most n images')
+    .option('--prune-ratios <list>', 'pruning ratios (default 0.1,...,0.9)')
+    .option('--prune-epochs <n>', 'epochs per pruning step (default 4)')
+    .option('--lr <x>', 'learning rate while pruning (default 5e-5)')
+    .option('--batch-size <n>', 'batch size', '32')
+    .option('--seed <n>', 'data order and augmentation seed', '0')
+    .option('--log <file>', 'JSONL event log (default: MODEL.<task>.prune.events.jsonl)')
+    .option('--quiet', 'no progress bars')
+    .option('--json', 'machine-readable summary on stdout')
+    .action(async (file: string, o: Options) => {
+      const goal = o.goal === 'auto' || o.goal === 'none' ? o.goal : num('--goal', o.goal);
+      const model = openModel(file);
+      try {
+        const logPath = o.log ?? join(dirname(file), `${basename(file, '.pae')}.${o.task}.prune.events.jsonl`);
+        const say = (line: string): void => void (o.json || o.quiet ? undefined : process.stderr.write(`${line}\n`));
+        const events = new JsonlEventLog(logPath, { emit: (e) => void (describeEvent(e) && say(describeEvent(e)!)) });
+        const r = await pruneIdentityTask(
+          model,
+          {
+            task: o.task,
+            data: o.data,
+            pairs: o.pairs,
+            goal,
+            goalMargin: num('--goal-margin', o.goalMargin),
+            split: o.split,
+            batchSize: num('--batch-size', o.batchSize),
+            seed: num('--seed', o.seed),
+            ...(o.limit ? { limit: num('--limit', o.limit) } : {}),
+            prune: {
+              ...(o.pruneRatios ? { ratios: validateRatios(o.pruneRatios.split(',').map((x) => num('--prune-ratios', x))) } : {}),
+              ...(o.pruneEpochs ? { epochsPerStep: num('--prune-epochs', o.pruneEpochs) } : {}),
+              ...(o.lr ? { lr: num('--lr', o.lr) } : {}),
+            },
+          },
+          { events, progress: terminalProgress(!o.quiet && !o.json), note: say },
+        );
+        saveModel(model, file);
+        const own = computeLedger(model).tasks.find((t) => t.id === r.record.id)!;
+        if (o.json) printJson({ model: file, task: r.record, before: r.before.value, after: r.after.value, module: own, log: logPath });
+        else
+          console.log(
+            `${file}: '${r.record.name}' pruned ${pct(r.prune.chosen.ratio)} (${r.prune.reason}); verification ${pct(r.before.value)} → ` +
+              `${pct(r.after.value)}, module ${mib(own.moduleBytes)}; events in ${logPath}`,
+          );
+      } finally {
+        model.dispose();
+      }
+    });
+}

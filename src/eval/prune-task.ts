@@ -1,0 +1,117 @@
+// Prunes a model's newest identity task gradually to a verification goal, retraining by distillation from its unpruned self.
+import { existsSync } from 'node:fs';
+import { manualSeed } from '../engine/index.ts';
+import {
+  cloneNet,
+  DEFAULT_PRUNE,
+  DEFAULT_TRAIN,
+  gradualPrune,
+  prunedRatio,
+  validateRatios,
+  zeroFree,
+  type GoalRecord,
+  type PaeModel,
+  type PruneConfig,
+  type PruneResult,
+  type TaskRecord,
+  type TrainConfig,
+} from '../pae/index.ts';
+import { DistillTaskData, loadImageSet, loadPairSet, type PairSet } from '../tasks/index.ts';
+import type { AddTaskSinks } from './add-task.ts';
+import { evaluateVerificationTask, verificationValidator, type VerificationReport } from './protocols.ts';
+
+export interface PruneTaskSpec {
+  /** Task to prune (the model's newest). */
+  task: string;
+  /** Manifest of face images to distil on (labels unused). */
+  data: string;
+  /** Pairs file judging verification (the LFW protocol). */
+  pairs: string;
+  /** 'auto' = the unpruned task's own accuracy on the pairs (minus goalMargin); a number; or 'none'. */
+  goal: 'auto' | 'none' | number;
+  /** @default 0 */ goalMargin?: number;
+  /** @default 'train' */ split?: string;
+  train?: Partial<TrainConfig>;
+  prune?: Partial<PruneConfig>;
+  /** Distil on at most this many images. */
+  limit?: number;
+  /** @default 32 */ batchSize?: number;
+  /** @default 0 */ seed?: number;
+}
+
+export interface PruneTaskResult {
+  record: TaskRecord;
+  prune: PruneResult;
+  before: VerificationReport;
+  after: VerificationReport;
+}
+
+/** Distillation defaults: short steps at a small lr, the teacher is already good. */
+export const DISTILL_TRAIN: Partial<TrainConfig> = { lr: 1e-4, weightDecay: 0 };
+
+/**
+ * Runs the pruning ladder on an already-trained identity task (e.g. an imported pretrained net). Only the newest
+ * task can be pruned: later tasks compute with the weights of every earlier one, so freeing them would change them.
+ */
+export async function pruneIdentityTask(model: PaeModel, spec: PruneTaskSpec, sinks: AddTaskSinks = {}): Promise<PruneTaskResult> {
+  const record = model.task(spec.task);
+  const newest = model.tasks.at(-1)!;
+  if (record !== newest)
+    throw new Error(`paenet: only the newest task ('${newest.name}') can be pruned: later tasks compute with '${record.name}''s weights`);
+  if (record.kind !== 'identity') throw new Error(`paenet: '${record.name}' is a ${record.kind} task; prune applies to identity tasks`);
+  if (record.pruning.ratio > 0) throw new Error(`paenet: '${record.name}' is already pruned (ratio ${record.pruning.ratio})`);
+  for (const f of [spec.data, spec.pairs]) if (!existsSync(f)) throw new Error(`${f}: no such file`);
+  const trainCfg: TrainConfig = { ...DEFAULT_TRAIN, ...DISTILL_TRAIN, ...spec.train };
+  const pruneCfg: PruneConfig = { ...DEFAULT_PRUNE, ...spec.prune };
+  validateRatios(pruneCfg.ratios);
+  manualSeed(spec.seed ?? 0);
+  const size = model.config.inputSize;
+  const pairSet: PairSet = await loadPairSet(spec.pairs, size);
+  const images = await loadImageSet(spec.data, {
+    label: 'label',
+    split: spec.split ?? 'train',
+    size,
+    ...(spec.limit ? { limit: spec.limit } : {}),
+  });
+  sinks.note?.(`${spec.data}: ${images.labels.length} images to distil on; ${spec.pairs}: ${pairSet.pairs.pairs.length} pairs`);
+  const id = record.id;
+  const teacher = cloneNet(model.net);
+  const data = new DistillTaskData({
+    images,
+    teacher,
+    teacherTask: id,
+    validate: verificationValidator(pairSet),
+    batchSize: spec.batchSize ?? 32,
+    seed: spec.seed ?? 0,
+  });
+  try {
+    const before = evaluateVerificationTask(model.net, id, pairSet);
+    const margin = spec.goalMargin ?? 0;
+    const goal: GoalRecord =
+      spec.goal === 'auto'
+        ? { value: before.value - margin, source: 'individual', individual: before.value, margin }
+        : spec.goal === 'none'
+          ? { value: null, source: 'none' }
+          : { value: spec.goal, source: 'number' };
+    sinks.note?.(
+      `unpruned: ${(before.value * 100).toFixed(2)} % verification; goal ${goal.value === null ? 'none' : (goal.value * 100).toFixed(2) + ' %'}`,
+    );
+    const prune = await gradualPrune(model.net, id, data, trainCfg, pruneCfg, goal.value, before.value, {
+      ...(sinks.events ? { events: sinks.events } : {}),
+      ...(sinks.progress ? { progress: sinks.progress } : {}),
+    });
+    zeroFree(model.net);
+    const after = evaluateVerificationTask(model.net, id, pairSet);
+    record.goal = goal;
+    record.metric = { name: 'verification-accuracy', value: after.value, trained: before.value };
+    record.pruning = { records: prune.records, ratio: prune.chosen.ratio, reason: prune.reason };
+    record.decisions.push(`prune by distillation on ${spec.data}: keep-ratio ${prune.chosen.ratio}: ${prune.reason}`);
+    record.extra.threshold = after.threshold;
+    record.extra.verification = { accuracy: after.value, std: after.std, auc: after.auc, pairs: spec.pairs };
+    record.data.distillation = { manifest: spec.data, images: images.labels.length, realisedRatio: prunedRatio(model.net, id) };
+    return { record, prune, before, after };
+  } finally {
+    data.close();
+    teacher.dispose();
+  }
+}

@@ -75,7 +75,7 @@ test('prune: one ratio by distillation frees half of task 1 and re-measures veri
     '--pairs',
     ORL,
     '--goal',
-    'none',
+    '0.5',
     '--limit',
     '48',
     '--prune-ratios',
@@ -88,6 +88,7 @@ test('prune: one ratio by distillation frees half of task 1 and re-measures veri
     '--json',
   );
   assert.equal(pruned.before, imported.verification.accuracy, 'the unpruned accuracy is the one import measured');
+  assert.equal(pruned.task.goal.value, 0.5);
   assert.deepEqual(
     pruned.task.pruning.records.map((r) => r.ratio),
     [0, 0.5],

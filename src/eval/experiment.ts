@@ -1,6 +1,6 @@
 // Runs a task sequence as an experiment: PAE packing vs individual networks, the accuracy matrix, sizes, times.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   computeLedger,
   configFromPreset,
@@ -15,7 +15,9 @@ import { manualSeed } from '../engine/index.ts';
 import { loadImageSet, loadPairSet, type TaskKind } from '../tasks/index.ts';
 import { addTask, type AddTaskSpec } from './add-task.ts';
 import { backwardTransfer, type AccuracyMatrix } from './continual.ts';
+import { importPretrained, PRETRAINED_SOURCES, type PretrainedSource } from './import-model.ts';
 import { classificationValidator, verificationValidator } from './protocols.ts';
+import { pruneIdentityTask } from './prune-task.ts';
 
 /** One task of a sequence. */
 export interface ExperimentTask {
@@ -25,6 +27,11 @@ export interface ExperimentTask {
   label?: string;
   pairs?: string;
   classWeights?: AddTaskSpec['classWeights'];
+  /**
+   * First task only (identity): adopt this pretrained network instead of training one; it is then pruned by
+   * distillation from its unpruned self on `data`, and its unpruned accuracy is the individual network's.
+   */
+  pretrained?: PretrainedSource;
 }
 
 /** An experiment file (experiments/*.json). */
@@ -43,6 +50,8 @@ export interface ExperimentConfig {
   maxExpansions?: number;
   batchSize?: number;
   seed?: number;
+  /** A pretrained first task distils on at most this many images of its manifest. @default limit.train */
+  distillImages?: number;
 }
 
 export interface TaskOutcome {
@@ -82,6 +91,12 @@ export function validateExperiment(c: unknown, source: string): ExperimentConfig
     if (!t || typeof t.name !== 'string' || typeof t.data !== 'string' || (t.kind !== 'classify' && t.kind !== 'identity')) {
       bad(`tasks[${i}] needs "name", "kind" (classify|identity) and "data"`);
     }
+    if (t.pretrained !== undefined) {
+      if (!(PRETRAINED_SOURCES as readonly string[]).includes(t.pretrained))
+        bad(`tasks[${i}].pretrained '${t.pretrained}' is unknown (known: ${PRETRAINED_SOURCES.join(', ')})`);
+      if (i !== 0 || t.kind !== 'identity') bad(`tasks[${i}]: only the first task, an identity task, can be pretrained`);
+      if (o!.arch !== 'dlib-resnet') bad(`a face-api-recognition start needs "arch": "dlib-resnet" (got '${o!.arch}')`);
+    }
   });
   return o as ExperimentConfig;
 }
@@ -120,7 +135,11 @@ export async function runExperiment(
 ): Promise<ExperimentResult> {
   const t0 = Date.now();
   manualSeed(cfg.seed ?? 0);
-  const model = PaeModel.create(configFromPreset(cfg.arch, cfg.widthMult ?? 1), provenance);
+  const first = cfg.tasks[0]!;
+  const pairsOf = (t: ExperimentTask): string => t.pairs ?? join(dirname(resolve(t.data)), 'pairs.txt');
+  const model = first.pretrained
+    ? (await importPretrained({ from: first.pretrained, name: first.name }, provenance)).model
+    : PaeModel.create(configFromPreset(cfg.arch, cfg.widthMult ?? 1), provenance);
   const outcomes: TaskOutcome[] = [];
   const R: (number | null)[][] = [];
   const scorers: Scorer[] = [];
@@ -128,26 +147,43 @@ export async function runExperiment(
     for (const [i, t] of cfg.tasks.entries()) {
       const start = Date.now();
       sinks.note?.(`[${i + 1}/${cfg.tasks.length}] ${t.name} (${t.kind}) from ${t.data}`);
-      const { record } = await addTask(
-        model,
-        {
-          name: t.name,
-          kind: t.kind,
-          data: t.data,
-          ...(t.label ? { label: t.label } : {}),
-          ...(t.pairs ? { pairs: t.pairs } : {}),
-          goal: 'auto',
-          goalMargin: cfg.goalMargin ?? 0,
-          ...(cfg.train ? { train: cfg.train } : {}),
-          ...(cfg.prune ? { prune: cfg.prune } : {}),
-          ...(cfg.limit ? { limit: cfg.limit } : {}),
-          maxExpansions: cfg.maxExpansions ?? 2,
-          batchSize: cfg.batchSize ?? 64,
-          seed: cfg.seed ?? 0,
-          ...(t.classWeights ? { classWeights: t.classWeights } : {}),
-        },
-        sinks,
-      );
+      const distilImages = cfg.distillImages ?? cfg.limit?.train;
+      const { record } = t.pretrained
+        ? await pruneIdentityTask(
+            model,
+            {
+              task: t.name,
+              data: t.data,
+              pairs: pairsOf(t),
+              goal: 'auto',
+              goalMargin: cfg.goalMargin ?? 0,
+              ...(cfg.prune ? { prune: cfg.prune } : {}),
+              ...(distilImages ? { limit: distilImages } : {}),
+              batchSize: cfg.batchSize ?? 32,
+              seed: cfg.seed ?? 0,
+            },
+            sinks,
+          )
+        : await addTask(
+            model,
+            {
+              name: t.name,
+              kind: t.kind,
+              data: t.data,
+              ...(t.label ? { label: t.label } : {}),
+              ...(t.pairs ? { pairs: t.pairs } : {}),
+              goal: 'auto',
+              goalMargin: cfg.goalMargin ?? 0,
+              ...(cfg.train ? { train: cfg.train } : {}),
+              ...(cfg.prune ? { prune: cfg.prune } : {}),
+              ...(cfg.limit ? { limit: cfg.limit } : {}),
+              maxExpansions: cfg.maxExpansions ?? 2,
+              batchSize: cfg.batchSize ?? 64,
+              seed: cfg.seed ?? 0,
+              ...(t.classWeights ? { classWeights: t.classWeights } : {}),
+            },
+            sinks,
+          );
       scorers.push(await scorerFor(model, t, t.name, cfg.limit?.val));
       const row: (number | null)[] = [];
       for (let j = 0; j < cfg.tasks.length; j++) row.push(j <= i ? await scorers[j]!(model) : null);

@@ -108,6 +108,7 @@ export async function pruneIdentityTask(model: PaeModel, spec: PruneTaskSpec, si
     record.decisions.push(`prune by distillation on ${spec.data}: keep-ratio ${prune.chosen.ratio}: ${prune.reason}`);
     record.extra.threshold = after.threshold;
     record.extra.verification = { accuracy: after.value, std: after.std, auc: after.auc, pairs: spec.pairs };
+    record.data.pairs = spec.pairs;
     record.data.distillation = { manifest: spec.data, images: images.labels.length, realisedRatio: prunedRatio(model.net, id) };
     return { record, prune, before, after };
   } finally {

@@ -7,13 +7,14 @@ import {
   DEFAULT_TRAIN,
   PackableNet,
   openFree,
-  packTask,
+  learnTask,
   nextTaskId,
   taskRecord,
   trainTask,
   validateRatios,
   type EventSink,
   type GoalRecord,
+  type Method,
   type PackCheckpoint,
   type PackResult,
   type PaeModel,
@@ -66,6 +67,10 @@ export interface AddTaskSpec {
   folds?: { k: number; i: number };
   /** Earlier weights the task computes with: all tasks' (default) or task 1's only (the paper's share_only_task_1). */
   sharing?: 'cumulative' | 'task1';
+  /** How the task is learned: PAE (default) or a baseline on the same backbone. */
+  method?: Method;
+  /** PackNet's fixed pruning ratio. @default PACKNET_RATIO */
+  packnetRatio?: number;
   /** Extra row filters on the manifest (column → value). */
   where?: Record<string, string>;
 }
@@ -296,7 +301,8 @@ export async function addTask(
       ck.checkpoints!.save(model, provisional, goal, c);
     };
     sinks.events?.emit({ type: 'task-start', task: id, name: spec.name, goal: goal.value });
-    const result = await packTask(model.net, id, head, data, {
+    const result = await learnTask(spec.method ?? 'pae', model.net, id, head, data, {
+      ...(spec.packnetRatio !== undefined ? { packnetRatio: spec.packnetRatio } : {}),
       train: trainCfg,
       prune: pruneCfg,
       goal: goal.value,

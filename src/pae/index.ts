@@ -2,7 +2,17 @@
 export * from './config.ts';
 export { PackableLayer, BN_EPS, BN_MOMENTUM, type Sharing, type TaskNorm } from './packable-layer.ts';
 export { PackableNet, type HeadSpec, type Head, type TaskSlot, type SlotOptions, type InputTransform } from './network.ts';
-export { openFree, releaseToRatio, prunedRatio, maskGradients, countOwned, zeroFree } from './ownership.ts';
+export { openFree, releaseToRatio, prunedRatio, maskGradients, countOwned, zeroFree, claimAll } from './ownership.ts';
+export {
+  METHODS,
+  PACKNET_RATIO,
+  learnTask,
+  packnetTask,
+  finetuneTask,
+  progressiveTask,
+  type Method,
+  type MethodOptions,
+} from './baselines.ts';
 export { Snapshot, stateTensors, cloneNet } from './snapshot.ts';
 export { trainTask, defaultLoss, type TrainOptions, type TrainResult } from './trainer.ts';
 export { gradualPrune, chooseRatio, cubicRamp, type RatioRecord, type PruneResult, type PruneProgress } from './pruner.ts';

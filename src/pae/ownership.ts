@@ -19,6 +19,16 @@ export function openFree(net: PackableNet, task: number): number {
   return opened;
 }
 
+/** Gives every weight, free or owned, to `task` (the fine-tuning baseline: the new task retrains them all). */
+export function claimAll(net: PackableNet, task: number): void {
+  noGrad(() => {
+    for (const l of net.layers) {
+      l.owner.fill_(task);
+      l.ownersChanged();
+    }
+  });
+}
+
 /** Weights of `layer` with owner == task (or == 0 for free). */
 export function countOwned(layer: PackableLayer, task: number): number {
   return tidy(() => layer.owner.eq(task).countNonzero());

@@ -10,8 +10,11 @@ export interface TaskNorm {
   runningVar: Tensor;
 }
 
-/** Which earlier weights a task computes with: all of tasks 1..k (PackNet/PAE default) or task 1 + its own. */
-export type Sharing = 'cumulative' | 'task1';
+/**
+ * Which weights a task computes with: all of tasks 1..k (PackNet/PAE default), task 1's + its own, or every owned
+ * weight whoever owns it ('all': the fine-tuning baseline, where one shared backbone is retrained per task).
+ */
+export type Sharing = 'cumulative' | 'task1' | 'all';
 
 /**
  * BN hyper-parameters (PyTorch convention). The paper's TF decay 0.995 (momentum 0.005) suits its 500-epoch runs; on
@@ -66,9 +69,11 @@ export class PackableLayer {
   /** Float mask (cached) of the weights task k computes with. */
   useMask(task: number, sharing: Sharing): Tensor {
     return this.cached(`use:${task}:${sharing}`, () =>
-      sharing === 'task1' && task > 1
-        ? this.owner.eq(1).logicalOr(this.owner.eq(task)).float()
-        : this.owner.ge(1).logicalAnd(this.owner.le(task)).float(),
+      sharing === 'all'
+        ? this.owner.ge(1).float()
+        : sharing === 'task1' && task > 1
+          ? this.owner.eq(1).logicalOr(this.owner.eq(task)).float()
+          : this.owner.ge(1).logicalAnd(this.owner.le(task)).float(),
     );
   }
 

@@ -34,6 +34,10 @@ export function chooseRatio(records: RatioRecord[], goal: number | null): { chos
     const chosen = records.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
     return { chosen, reason: 'no accuracy goal: kept the most accurate ratio' };
   }
+  if (goal === -Infinity) {
+    const chosen = records.reduce((a, b) => (b.ratio > a.ratio ? b : a));
+    return { chosen, reason: `fixed ratio: kept ${chosen.ratio} whatever its accuracy (${chosen.accuracy.toFixed(4)})` };
+  }
   const meeting = records.filter((r) => r.accuracy >= goal);
   if (meeting.length === 0) {
     return {

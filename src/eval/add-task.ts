@@ -94,6 +94,8 @@ export interface AddTaskResult {
   model: PaeModel;
   record: TaskRecord;
   result: PackResult;
+  /** Seconds spent training the individual network behind an 'auto' goal (0 otherwise). */
+  individualSeconds: number;
 }
 
 /** Label column default per kind. */
@@ -255,9 +257,12 @@ export async function addTask(
   validateRatios(pruneCfg.ratios);
   try {
     let goal: GoalRecord;
+    let individualSeconds = 0;
     if (resumed) goal = resumed.state.goal;
     else if (spec.goal === 'auto') {
+      const t0 = Date.now();
       const individual = await individualScore(model, spec, data, classes, trainCfg, sinks);
+      individualSeconds = (Date.now() - t0) / 1000;
       const margin = spec.goalMargin ?? 0;
       goal = { value: individual - margin, source: 'individual', individual, margin };
       sinks.note?.(`goal: individual network ${individual.toFixed(4)} − margin ${margin} = ${(individual - margin).toFixed(4)}`);
@@ -326,7 +331,7 @@ export async function addTask(
     }
     const record = taskRecord(model, description, result);
     model.tasks.push(record);
-    return { model, record, result };
+    return { model, record, result, individualSeconds };
   } finally {
     data.close();
   }

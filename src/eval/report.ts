@@ -1,21 +1,51 @@
-// The experiment report: the paper-style table (accuracy and size per module vs individual networks), R matrix, BWT.
-import type { ExperimentResult } from './experiment.ts';
+// The experiment report: the paper-style table (accuracy and size per module vs individual networks), every
+// method side by side (final accuracy, BWT, size, time), the accuracy matrices and the charts.
+import type { ExperimentResult, MethodRun } from './experiment.ts';
 
-const pct = (x: number | null): string => (x === null || Number.isNaN(x) ? '–' : (100 * x).toFixed(2));
+const pct = (x: number | null | undefined): string => (x === null || x === undefined || Number.isNaN(x) ? '–' : (100 * x).toFixed(2));
 const mb = (b: number): string => (b / 2 ** 20).toFixed(3);
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+
+export interface ReportMeta {
+  commit: string;
+  machine: string;
+  date: string;
+  /** The experiment file the run came from. */
+  config?: string;
+  /** Chart names written under plots/ (each as .svg and .png). */
+  plots?: string[];
+}
+
+const METHOD_TITLES: Record<MethodRun['method'], string> = {
+  pae: 'PAE (this project)',
+  individual: 'individual networks',
+  packnet: 'PackNet (fixed ratio, no expansion)',
+  finetune: 'sequential fine-tuning',
+  progressive: 'ProgressiveNet',
+};
+
+function bwtText(bwt: number): string {
+  if (Number.isNaN(bwt)) return '– (one task)';
+  return bwt === 0 ? '0 (exact)' : pct(bwt);
+}
 
 /** Markdown for report.md; every number is read from `r`. */
-export function experimentMarkdown(r: ExperimentResult, meta: { commit: string; machine: string; date: string }): string {
+export function experimentMarkdown(r: ExperimentResult, meta: ReportMeta): string {
   const l = r.ledger;
   const perIndividual = r.tasks.length ? l.individualBytes / r.tasks.length : 0;
+  const individualTotal = r.methods.find((m) => m.method === 'individual')?.sizes.at(-1) ?? l.individualBytes;
+  const names = r.config.tasks.map((t) => t.name);
   const lines = [
     `# ${r.config.name}`,
     '',
     r.config.description ?? '',
     '',
-    `Backbone \`${r.config.arch}\` (width ×${r.config.widthMult ?? 1}); commit \`${meta.commit}\`; ${meta.machine}; ${meta.date}; ${(r.seconds / 60).toFixed(1)} min.`,
+    `Backbone \`${r.config.arch}\` (width ×${r.config.widthMult ?? 1})${meta.config ? `; config \`${meta.config}\`` : ''}; commit \`${meta.commit}\`; ` +
+      `${meta.machine}; ${meta.date}; ${(r.seconds / 60).toFixed(1)} min in all.`,
     '',
-    '## Accuracy and size per module',
+    'Data: ' + r.config.tasks.map((t) => `${t.name} = \`${t.data}\`${t.label ? ` (column \`${t.label}\`)` : ''}`).join('; ') + '.',
+    '',
+    '## PAE: accuracy and size per module',
     '',
     '| task | metric | individual network | PAE (packed) | PAE after training, before pruning | pruned | expansions | PAE module MB | individual MB | time s |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -27,14 +57,32 @@ export function experimentMarkdown(r: ExperimentResult, meta: { commit: string; 
     `Unified model: ${mb(l.fileTensorBytes)} MB of tensors (dense ${mb(l.denseBytes)} MB + owner map ${mb(l.ownerBytes)} MB) for ${r.tasks.length} tasks, ` +
       `vs ${mb(l.individualBytes)} MB for ${r.tasks.length} individual networks: **${(100 * l.fractionOfIndividual).toFixed(1)} %**.`,
     '',
-    '## Accuracy matrix (row i: after learning task i; column j: task j)',
+    '## Every method on the same backbone, data and seeds',
     '',
-    `| after \\ task | ${r.tasks.map((t) => t.name).join(' | ')} |`,
-    `| --- | ${r.tasks.map(() => '---').join(' | ')} |`,
-    ...r.accuracyMatrix.map((row, i) => `| ${r.tasks[i]!.name} | ${row.map(pct).join(' | ')} |`),
+    'Accuracy of each task after the whole sequence (%); BWT = mean change of earlier tasks since they were learned; ' +
+      'size = bytes the method keeps after the last task; % = of the individual networks.',
     '',
-    `Backward transfer (BWT): **${Number.isNaN(r.bwt) ? '– (one task)' : r.bwt === 0 ? '0 (exactly: no forgetting)' : r.bwt.toFixed(6)}**.`,
+    `| method | ${names.join(' | ')} | mean | BWT | size MB | % of individual | time min |`,
+    `| --- | ${names.map(() => '---').join(' | ')} | --- | --- | --- | --- | --- |`,
+    ...r.methods.map((m) => {
+      const size = m.sizes.at(-1)!;
+      return (
+        `| ${METHOD_TITLES[m.method]} | ${m.accuracyMatrix.at(-1)!.map(pct).join(' | ')} | ${pct(m.finalAverage)} | ${bwtText(m.bwt)} | ` +
+        `${mb(size)} | ${((100 * size) / individualTotal).toFixed(1)} | ${(sum(m.seconds) / 60).toFixed(1)} |`
+      );
+    }),
     '',
+    '## Accuracy matrices (row i: after learning task i; column j: task j)',
+    '',
+    ...r.methods.flatMap((m) => [
+      `### ${METHOD_TITLES[m.method]}: BWT ${bwtText(m.bwt)}`,
+      '',
+      `| after \\ task | ${names.join(' | ')} | size MB | weights |`,
+      `| --- | ${names.map(() => '---').join(' | ')} | --- | --- |`,
+      ...m.accuracyMatrix.map((row, i) => `| ${names[i]} | ${row.map(pct).join(' | ')} | ${mb(m.sizes[i]!)} | ${m.weights[i]} |`),
+      '',
+    ]),
+    ...(meta.plots?.length ? ['## Charts', '', ...meta.plots.map((p) => `![${p}](plots/${p}.svg)`), ''] : []),
   ];
   return lines.join('\n');
 }

@@ -61,7 +61,7 @@ test('a pretrained first task is pruned by distillation; later tasks pack into i
   }
   const md = experimentMarkdown(r, { commit: 'x', machine: 'y', date: 'z' });
   assert.match(md, /\| face \| verification-accuracy \|/);
-  assert.match(md, /BWT\): \*\*0 \(exactly/);
+  assert.match(md, /### PAE \(this project\): BWT 0 \(exact\)/);
 });
 
 test('a pretrained task must come first, be an identity task, on the matching backbone', () => {

@@ -5,6 +5,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { runExperiment, validateExperiment } from '../../eval/experiment.ts';
+import { writeExperimentPlots } from '../../eval/plots.ts';
 import { experimentMarkdown } from '../../eval/report.ts';
 import { JsonlEventLog } from '../../pae/index.ts';
 import { printJson } from '../format.ts';
@@ -22,7 +23,9 @@ function commit(): string {
 export function registerExperiment(program: Command): void {
   program
     .command('experiment')
-    .description('run a task sequence (experiments/*.json): PAE packing vs individual networks, report in its output folder')
+    .description(
+      'run a task sequence (experiments/*.json): PAE vs individual networks, PackNet, fine-tuning, ProgressiveNet; report, charts and model in its output folder; resumes an interrupted run',
+    )
     .argument('<config>', 'experiment JSON')
     .option('--quiet', 'no progress bars')
     .option('--json', 'machine-readable results on stdout')
@@ -40,7 +43,10 @@ export function registerExperiment(program: Command): void {
       const say = (line: string): void => void (o.json ? undefined : process.stderr.write(`${line}\n`));
       const events = new JsonlEventLog(join(cfg.output, 'events.jsonl'));
       const result = await runExperiment(cfg, provenance(), { events, progress: terminalProgress(!o.quiet && !o.json), note: say });
+      const plots = await writeExperimentPlots(result, join(cfg.output, 'plots'));
       const md = experimentMarkdown(result, {
+        config: file,
+        plots,
         commit: commit(),
         machine: `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}`,
         date: new Date().toISOString(),
@@ -50,7 +56,8 @@ export function registerExperiment(program: Command): void {
       if (o.json) printJson(result);
       else
         console.log(
-          `${md}\nwritten: ${join(cfg.output, 'report.md')}, ${join(cfg.output, 'results.json')}, ${join(cfg.output, 'model.pae')}`,
+          `${md}\nwritten: ${join(cfg.output, 'report.md')}, ${join(cfg.output, 'results.json')}, ${join(cfg.output, 'model.pae')}, ` +
+            `${join(cfg.output, 'plots')}/*.svg|png`,
         );
     });
 }

@@ -15,7 +15,7 @@ export interface MethodProgress {
   sizes: number[];
   weights: number[];
   /** PAE only: the individual network behind each goal. */
-  individual: { score: number; seconds: number; bytes: number }[];
+  individual: { score: number; seconds: number; bytes: number; weights: number }[];
   /** PAE only: the paper-style outcome per task. */
   outcomes: TaskOutcome[];
 }

@@ -270,7 +270,12 @@ async function runMethod(
       progress.weights.push(ledger.totalWeights);
       if (method === 'pae') {
         const own = ledger.tasks.find((x) => x.id === record.id)!;
-        progress.individual.push({ score: record.goal.individual ?? NaN, seconds: individualSeconds, bytes: ledger.individualBytes });
+        progress.individual.push({
+          score: record.goal.individual ?? NaN,
+          seconds: individualSeconds,
+          bytes: ledger.individualBytes,
+          weights: ledger.individualWeights,
+        });
         progress.outcomes.push({
           name: t.name,
           kind: t.kind,
@@ -315,7 +320,7 @@ function individualRun(p: MethodProgress): MethodRun {
     rows: scores.map((_, i) => scores.map((s, j) => (j <= i ? s : null))),
     seconds: p.individual.map((x) => x.seconds),
     sizes: p.individual.map((x) => x.bytes),
-    weights: p.weights.map((_, i) => (i + 1) * p.weights[0]!),
+    weights: p.individual.map((x, i) => (i + 1) * x.weights),
   });
 }
 

@@ -45,17 +45,19 @@ export interface Ledger {
   fileTensorBytes: number;
   /** N individual networks of the same backbone (unexpanded width), each with its own BN and head. */
   individualBytes: number;
+  /** Backbone weights of one individual network (unexpanded width). */
+  individualWeights: number;
   /** fileTensorBytes / individualBytes. */
   fractionOfIndividual: number;
 }
 
-/** Bytes of an individual (dense, single-task) network of the model's backbone at its original width, without its head. */
-export function individualBackboneBytes(model: PaeModel): number {
+/** An individual (dense, single-task) network of the model's backbone at its original width, without its head: weights and bytes. */
+export function individualBackbone(model: PaeModel): { weights: number; bytes: number } {
   const base = { ...model.config, expansions: [] };
   const probe = PackableNet.create(base);
   try {
     const bn = layerSpecs(base).reduce((n, s) => n + probe.width(s, 0)[0] * 4, 0);
-    return F32 * (probe.totalWeights() + bn);
+    return { weights: probe.totalWeights(), bytes: F32 * (probe.totalWeights() + bn) };
   } finally {
     probe.dispose();
   }
@@ -95,7 +97,8 @@ export function computeLedger(model: PaeModel): Ledger {
   const perTask = tasks.reduce((n, t) => n + t.bnBytes + t.biasBytes + t.headBytes, 0);
   const denseBytes = F32 * totalWeights + perTask;
   const ownerBytes = MASK * totalWeights;
-  const backbone = model.tasks.length ? individualBackboneBytes(model) : 0;
+  const individual = individualBackbone(model);
+  const backbone = model.tasks.length ? individual.bytes : 0;
   // An individual network keeps the same head as its task here (none, for identity tasks whose head was dropped).
   const headOf = (t: (typeof model.tasks)[number]): number =>
     t.head.dropped ? 0 : F32 * t.head.classes * (model.config.embedDim + (t.head.kind === 'linear' ? 1 : 0));
@@ -110,6 +113,7 @@ export function computeLedger(model: PaeModel): Ledger {
     ownerBytes,
     fileTensorBytes,
     individualBytes,
+    individualWeights: individual.weights,
     fractionOfIndividual: individualBytes === 0 ? 0 : fileTensorBytes / individualBytes,
   };
 }

@@ -103,6 +103,8 @@ test("ProgressiveNet's size grows with every task; individual networks grow line
   const ind = method('individual');
   assert.ok(ind.sizes[1]! > ind.sizes[0]! && ind.sizes[2]! > ind.sizes[1]!);
   assert.equal(ind.sizes.at(-1), r.ledger.individualBytes);
+  const one = method('finetune').weights[0]!;
+  assert.deepEqual(ind.weights, [one, 2 * one, 3 * one], 'one unexpanded backbone per task');
 });
 
 test("the report's method table is the run's numbers; charts render to SVG and PNG", async () => {

@@ -19,6 +19,8 @@ import { backwardTransfer, type AccuracyMatrix } from './continual.ts';
 import { ExperimentCheckpoints, type MethodProgress } from './experiment-state.ts';
 import { importPretrained, PRETRAINED_SOURCES, type PretrainedSource } from './import-model.ts';
 import { classificationValidator, verificationValidator } from './protocols.ts';
+import { comparePeers, validatePeers, type PeerConfig } from './peers/compare.ts';
+import type { PeerRow } from './peers/evaluate-peers.ts';
 import { pruneIdentityTask } from './prune-task.ts';
 
 /** Methods an experiment compares ('individual' comes with 'pae': its goals are individual networks). */
@@ -62,6 +64,8 @@ export interface ExperimentConfig {
   seed?: number;
   /** A pretrained first task distils on at most this many images of its manifest. @default limit.train */
   distillImages?: number;
+  /** Peer rows: face toolkits run as they ship on the same validation crops as the named tasks. */
+  peers?: PeerConfig;
 }
 
 /** PAE's outcome for one task (the paper-style table). */
@@ -105,6 +109,8 @@ export interface ExperimentResult {
   bwt: number;
   /** PAE's final model. */
   ledger: Ledger;
+  /** paenet's packed model, then each peer toolkit, on the same crops (when the config asks for peers). */
+  peers?: PeerRow[];
   seconds: number;
 }
 
@@ -139,6 +145,7 @@ export function validateExperiment(c: unknown, source: string): ExperimentConfig
       if (other.length) bad(`a pretrained start runs 'pae' and 'individual' only (not ${other.join(', ')})`);
     }
   });
+  if (o!.peers !== undefined) validatePeers(o!.peers, o!.tasks!, source);
   return { ...o, methods } as ExperimentConfig;
 }
 
@@ -345,7 +352,9 @@ export async function runExperiment(cfg: ExperimentConfig, provenance: Provenanc
     if (pae && methods.includes('individual')) runs.set('individual', individualRun(pae.progress));
     const ordered = methods.map((m) => runs.get(m)!);
     if (!pae) throw new Error(`${cfg.output}: an experiment needs the pae method`);
-    saveModel(pae.model, join(cfg.output, 'model.pae'));
+    const modelFile = join(cfg.output, 'model.pae');
+    saveModel(pae.model, modelFile);
+    const peers = cfg.peers ? await comparePeers(cfg, cfg.peers, pae.model, modelFile, sinks.note) : undefined;
     const paeRun = runs.get('pae')!;
     return {
       config: cfg,
@@ -354,6 +363,7 @@ export async function runExperiment(cfg: ExperimentConfig, provenance: Provenanc
       accuracyMatrix: paeRun.accuracyMatrix,
       bwt: paeRun.bwt,
       ledger: computeLedger(pae.model),
+      ...(peers ? { peers } : {}),
       seconds: (Date.now() - t0) / 1000,
     };
   } finally {

@@ -82,7 +82,30 @@ export function experimentMarkdown(r: ExperimentResult, meta: ReportMeta): strin
       ...m.accuracyMatrix.map((row, i) => `| ${names[i]} | ${row.map(pct).join(' | ')} | ${mb(m.sizes[i]!)} | ${m.weights[i]} |`),
       '',
     ]),
+    ...(r.peers ? peerTable(r.peers) : []),
     ...(meta.plots?.length ? ['## Charts', '', ...meta.plots.map((p) => `![${p}](plots/${p}.svg)`), ''] : []),
   ];
   return lines.join('\n');
+}
+
+/** The peer comparison: paenet's one packed model and each toolkit's models, on the same validation crops. */
+function peerTable(rows: NonNullable<ExperimentResult['peers']>): string[] {
+  return [
+    '## Against the face toolkits JavaScript users install today',
+    '',
+    "Same validation crops and protocols; each toolkit's models as its npm package ships them (tfjs, wasm backend); " +
+      "a toolkit's predicted age is mapped to the nearest of the 8 age groups. Size = bytes on disk of the models used " +
+      '(paenet: the whole .pae file with every module); faces/s = one face through every module, batch 1, this machine.',
+    '',
+    '| model | expression top-1 | gender | age group exact | age group 1-off | verification | MB on disk | faces/s |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows.map(
+      (p) =>
+        `| ${p.toolkit} | ${pct(p.expression)} | ${pct(p.gender)} | ${pct(p.ageExact)} | ${pct(p.ageOneOff)} | ` +
+        `${p.verification ? `${pct(p.verification.accuracy)} ± ${pct(p.verification.std)}` : '–'} | ${mb(p.bytes)} | ${p.facesPerSecond.toFixed(1)} |`,
+    ),
+    '',
+    ...rows.filter((p) => p.models.length).map((p) => `${p.toolkit}: ${p.models.map((m) => `${m.module} ${mb(m.bytes)} MB`).join(', ')}.`),
+    '',
+  ];
 }

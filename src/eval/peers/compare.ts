@@ -1,0 +1,121 @@
+// The peer comparison of an experiment: paenet's packed model and each toolkit on the same validation crops.
+import { statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { PaeModel } from '../../pae/index.ts';
+import { embedImages, loadImageSet, loadPairSet, predictProbabilities, subsetImageSet } from '../../tasks/index.ts';
+import { oneOffAccuracy } from '../classification.ts';
+import type { ExperimentConfig } from '../experiment.ts';
+import { evaluateClassification, evaluateVerificationTask } from '../protocols.ts';
+import { evaluatePeer, type PeerDataSpec, type PeerRow } from './evaluate-peers.ts';
+import { faceApiPeer } from './face-api-peer.ts';
+import { humanPeer } from './human-peer.ts';
+import type { Peer } from './peer.ts';
+
+export const PEER_TOOLKITS = ['face-api', 'human'] as const;
+export type PeerToolkit = (typeof PEER_TOOLKITS)[number];
+
+/** Which task of the sequence answers each capability (by name), and which toolkits to run. */
+export interface PeerConfig {
+  /** @default both */
+  toolkits?: PeerToolkit[];
+  expression?: string;
+  gender?: string;
+  age?: string;
+  verification?: string;
+}
+
+const CAPABILITIES = ['expression', 'gender', 'age', 'verification'] as const;
+
+/** Checks the peer section against the task list; one line naming the file. */
+export function validatePeers(p: PeerConfig, tasks: ExperimentConfig['tasks'], source: string): void {
+  for (const t of p.toolkits ?? [])
+    if (!(PEER_TOOLKITS as readonly string[]).includes(t)) throw new Error(`${source}: unknown peer toolkit '${t}'`);
+  for (const c of CAPABILITIES) {
+    const name = p[c];
+    if (name === undefined) continue;
+    const t = tasks.find((x) => x.name === name);
+    if (!t) throw new Error(`${source}: peers.${c} names no task ('${name}')`);
+    if ((c === 'verification') !== (t.kind === 'identity'))
+      throw new Error(`${source}: peers.${c} needs ${c === 'verification' ? 'an identity' : 'a classify'} task, '${name}' is ${t.kind}`);
+  }
+}
+
+function dataSpec(cfg: ExperimentConfig, p: PeerConfig): PeerDataSpec {
+  const task = (name: string) => cfg.tasks.find((t) => t.name === name)!;
+  const labelled = (name?: string) => (name ? { data: task(name).data, label: task(name).label ?? 'label' } : undefined);
+  const v = p.verification ? task(p.verification) : undefined;
+  return {
+    ...(p.expression ? { expression: labelled(p.expression)! } : {}),
+    ...(p.gender ? { gender: labelled(p.gender)! } : {}),
+    ...(p.age ? { age: labelled(p.age)! } : {}),
+    ...(v ? { verification: { pairs: v.pairs ?? join(dirname(resolve(v.data)), 'pairs.txt') } } : {}),
+    ...(cfg.limit?.val ? { limit: cfg.limit.val } : {}),
+  };
+}
+
+/** paenet's own row, from the packed model on the very crops the peers get (its input size). */
+async function paenetRow(model: PaeModel, modelFile: string, spec: PeerDataSpec, p: PeerConfig): Promise<PeerRow> {
+  const size = model.config.inputSize;
+  const row: PeerRow = { toolkit: 'paenet (PAE, one model)', bytes: statSync(modelFile).size, models: [], facesPerSecond: 0, n: {} };
+  const limit = spec.limit ? { limit: spec.limit } : {};
+  let probe: Awaited<ReturnType<typeof loadImageSet>> | undefined;
+  for (const c of ['expression', 'gender', 'age'] as const) {
+    const d = spec[c];
+    const name = p[c];
+    if (!d || !name) continue;
+    const rec = model.task(name);
+    const set = await loadImageSet(d.data, { label: d.label, split: 'val', size, classes: rec.labels, ...limit });
+    probe ??= set;
+    const r = evaluateClassification(model.net, rec.id, set, rec.labels);
+    if (c === 'age') {
+      row.ageExact = r.value;
+      row.ageOneOff = oneOffAccuracy(r.predictions, set.labels);
+    } else row[c] = r.value;
+    row.n[c] = set.labels.length;
+  }
+  if (spec.verification && p.verification) {
+    const rec = model.task(p.verification);
+    const pairs = await loadPairSet(spec.verification.pairs, size);
+    const r = evaluateVerificationTask(model.net, rec.id, pairs);
+    row.verification = { accuracy: r.value, std: r.std };
+    row.n.verification = r.n;
+    probe ??= pairs.images;
+  }
+  if (probe) {
+    // Every task on one face at a time (batch 1, as the toolkits are measured): faces per second.
+    const faces = subsetImageSet(
+      probe,
+      Array.from({ length: Math.min(32, probe.labels.length) }, (_, i) => i),
+    );
+    const t0 = performance.now();
+    for (let i = 0; i < faces.labels.length; i++) {
+      const one = subsetImageSet(faces, [i]);
+      for (const t of model.tasks)
+        if (t.head.dropped) embedImages(model.net, t.id, one, false, 1);
+        else predictProbabilities(model.net, t.id, one, 1);
+    }
+    row.facesPerSecond = faces.labels.length / ((performance.now() - t0) / 1000);
+  }
+  return row;
+}
+
+/** paenet's row, then one row per toolkit (each run as it ships, on the same crops). */
+export async function comparePeers(
+  cfg: ExperimentConfig,
+  p: PeerConfig,
+  model: PaeModel,
+  modelFile: string,
+  note?: (line: string) => void,
+): Promise<PeerRow[]> {
+  const spec = dataSpec(cfg, p);
+  const rows = [await paenetRow(model, modelFile, spec, p)];
+  for (const t of p.toolkits ?? PEER_TOOLKITS) {
+    const peer: Peer = t === 'face-api' ? await faceApiPeer() : await humanPeer();
+    try {
+      rows.push(await evaluatePeer(peer, spec, note));
+    } finally {
+      peer.dispose();
+    }
+  }
+  return rows;
+}

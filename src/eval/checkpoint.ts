@@ -101,7 +101,7 @@ export class CheckpointDir {
   }
 
   /** The model as checkpointed (the in-progress task removed from its records, kept in the network) and how to resume. */
-  load(): { model: PaeModel; state: CheckpointState; resume: PackResume; head: HeadSpec } {
+  load(): { model: PaeModel; state: CheckpointState; resume: PackResume; head: HeadSpec; provisional: TaskRecord } {
     const state = this.read();
     if (!state) throw new Error(`${this.dir}: no checkpoint to resume (resume.json missing)`);
     const model = loadModel(join(this.dir, state.stateFile));
@@ -118,7 +118,8 @@ export class CheckpointDir {
         candidate: readSnapshot(join(this.dir, state.candidateFile), state.taskId),
       };
     }
-    return { model, state, resume, head: provisional!.head };
+    const { status: _inProgress, ...record } = provisional!;
+    return { model, state, resume, head: provisional!.head, provisional: record };
   }
 
   /** Removes the folder once the task is safely in the model file. */

@@ -4,20 +4,24 @@ import { manualSeed } from '../engine/index.ts';
 import {
   cloneNet,
   DEFAULT_PRUNE,
+  loadModel,
   DEFAULT_TRAIN,
   gradualPrune,
   prunedRatio,
   validateRatios,
   zeroFree,
   type GoalRecord,
+  type PackCheckpoint,
   type PaeModel,
   type PruneConfig,
+  type PruneProgress,
   type PruneResult,
   type TaskRecord,
   type TrainConfig,
 } from '../pae/index.ts';
 import { DistillTaskData, loadImageSet, loadPairSet, type PairSet } from '../tasks/index.ts';
 import type { AddTaskSinks } from './add-task.ts';
+import type { CheckpointDir } from './checkpoint.ts';
 import { evaluateVerificationTask, verificationValidator, type VerificationReport } from './protocols.ts';
 
 export interface PruneTaskSpec {
@@ -40,6 +44,8 @@ export interface PruneTaskSpec {
 }
 
 export interface PruneTaskResult {
+  /** The pruned model (on resume: the one rebuilt from the checkpoint, not the one passed in). */
+  model: PaeModel;
   record: TaskRecord;
   prune: PruneResult;
   before: VerificationReport;
@@ -53,7 +59,23 @@ export const DISTILL_TRAIN: Partial<TrainConfig> = { lr: 1e-4, weightDecay: 0 };
  * Runs the pruning ladder on an already-trained identity task (e.g. an imported pretrained net). Only the newest
  * task can be pruned: later tasks compute with the weights of every earlier one, so freeing them would change them.
  */
-export async function pruneIdentityTask(model: PaeModel, spec: PruneTaskSpec, sinks: AddTaskSinks = {}): Promise<PruneTaskResult> {
+export async function pruneIdentityTask(
+  model: PaeModel,
+  spec: PruneTaskSpec,
+  sinks: AddTaskSinks = {},
+  ck: { checkpoints?: CheckpointDir; resume?: boolean; teacherFile?: string } = {},
+): Promise<PruneTaskResult> {
+  // The teacher is always the unpruned task: on resume, the model file (replaced only when pruning ends) still holds it.
+  const teacherModel = ck.resume ? loadModel(ck.teacherFile ?? '') : undefined;
+  const resumed = ck.resume ? ck.checkpoints?.load() : undefined;
+  if (ck.resume && !resumed) throw new Error(`${ck.checkpoints?.dir ?? 'checkpoint'}: nothing to resume`);
+  if (resumed) {
+    if (resumed.state.taskName !== spec.task)
+      throw new Error(`${ck.checkpoints!.dir}: checkpoint is for task '${resumed.state.taskName}', not '${spec.task}'`);
+    model = resumed.model;
+    model.tasks.push(resumed.provisional);
+    sinks.note?.(`resuming the pruning of '${spec.task}' from ${ck.checkpoints!.dir} (${resumed.state.records?.length ?? 0} ratios done)`);
+  }
   const record = model.task(spec.task);
   const newest = model.tasks.at(-1)!;
   if (record !== newest)
@@ -75,7 +97,8 @@ export async function pruneIdentityTask(model: PaeModel, spec: PruneTaskSpec, si
   });
   sinks.note?.(`${spec.data}: ${images.labels.length} images to distil on; ${spec.pairs}: ${pairSet.pairs.pairs.length} pairs`);
   const id = record.id;
-  const teacher = cloneNet(model.net);
+  const teacher = cloneNet((teacherModel ?? model).net);
+  teacherModel?.dispose();
   const data = new DistillTaskData({
     images,
     teacher,
@@ -85,7 +108,7 @@ export async function pruneIdentityTask(model: PaeModel, spec: PruneTaskSpec, si
     seed: spec.seed ?? 0,
   });
   try {
-    const before = evaluateVerificationTask(model.net, id, pairSet);
+    const before = resumed ? { ...evaluateVerificationTask(teacher, id, pairSet) } : evaluateVerificationTask(model.net, id, pairSet);
     const margin = spec.goalMargin ?? 0;
     const goal: GoalRecord =
       spec.goal === 'auto'
@@ -96,9 +119,26 @@ export async function pruneIdentityTask(model: PaeModel, spec: PruneTaskSpec, si
     sinks.note?.(
       `unpruned: ${(before.value * 100).toFixed(2)} % verification; goal ${goal.value === null ? 'none' : (goal.value * 100).toFixed(2) + ' %'}`,
     );
+    const checkpoint = (c: PackCheckpoint): void => {
+      // The record leaves the task list while its in-progress copy is written, so the checkpoint holds it once.
+      const k = model.tasks.indexOf(record);
+      model.tasks.splice(k, 1);
+      try {
+        ck.checkpoints!.save(model, record, goal, c);
+      } finally {
+        model.tasks.splice(k, 0, record);
+      }
+    };
     const prune = await gradualPrune(model.net, id, data, trainCfg, pruneCfg, goal.value, before.value, {
       ...(sinks.events ? { events: sinks.events } : {}),
       ...(sinks.progress ? { progress: sinks.progress } : {}),
+      ...(resumed?.resume.pruning ? { resume: resumed.resume.pruning } : {}),
+      ...(ck.checkpoints
+        ? {
+            onStep: (pruning: PruneProgress) =>
+              checkpoint({ stage: 'pruning', trainedAccuracy: before.value, expansions: record.expansions, decisions: [], pruning }),
+          }
+        : {}),
     });
     zeroFree(model.net);
     const after = evaluateVerificationTask(model.net, id, pairSet);
@@ -110,7 +150,7 @@ export async function pruneIdentityTask(model: PaeModel, spec: PruneTaskSpec, si
     record.extra.verification = { accuracy: after.value, std: after.std, auc: after.auc, pairs: spec.pairs };
     record.data.pairs = spec.pairs;
     record.data.distillation = { manifest: spec.data, images: images.labels.length, realisedRatio: prunedRatio(model.net, id) };
-    return { record, prune, before, after };
+    return { model, record, prune, before, after };
   } finally {
     data.close();
     teacher.dispose();

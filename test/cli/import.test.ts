@@ -2,14 +2,17 @@
 // prune it by distillation (one ratio, a few dozen images) → pack a gender task into the freed weights → the
 // identity task still verifies exactly as it did after pruning; bad inputs answer with one line.
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { assertOneLineError, dataFile, paenet, paenetJson, tempDir } from './helpers.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { assertOneLineError, cliEnv, dataFile, paenet, paenetJson, repoRoot, tempDir } from './helpers.ts';
 
 const dir = tempDir('import');
 after(() => rmSync(dir, { recursive: true, force: true }));
 const model = join(dir, 'pretrained.pae');
+const unpruned = join(dir, 'unpruned.pae');
 const ORL = dataFile('orl-faces', 'pairs.txt');
 const CELEBA = dataFile('celeba-identity', 'manifest.csv');
 const UTK = dataFile('utkface-agegender', 'manifest.csv');
@@ -62,6 +65,7 @@ test('import: face-api recognition becomes task 1, calibrated on a pairs file', 
   assert.equal(info.backbone.inputSize, 150);
   assert.equal(info.tasks[0]!.extra.pretrained?.package, '@vladmandic/face-api');
   assert.equal(info.ledger.freeWeights, 0, 'every weight belongs to the imported task');
+  copyFileSync(model, unpruned);
 });
 
 test('prune: one ratio by distillation frees half of task 1 and re-measures verification', () => {
@@ -159,4 +163,35 @@ test('import: bad sources and package folders answer in one line', () => {
   } finally {
     rmSync(empty, { recursive: true, force: true });
   }
+});
+
+test('prune killed after a ratio resumes with --resume: the model file untouched meanwhile, every ratio once', async () => {
+  const file = join(dir, 'killed.pae');
+  copyFileSync(unpruned, file);
+  const before = readFileSync(file);
+  const ckpt = join(dir, 'killed.identity.prune.ckpt');
+  const args = ['prune', file, '--task', 'identity', '--data', CELEBA, '--pairs', ORL, '--goal', '0.5', '--limit', '16'];
+  const rest = ['--prune-ratios', '0.2,0.4,0.6', '--prune-epochs', '1', '--batch-size', '16', '--quiet', '--json'];
+  const child = spawn(process.execPath, ['bin/paenet.mjs', '--threads', '1', ...args, ...rest], {
+    cwd: repoRoot,
+    env: cliEnv(),
+    stdio: 'ignore',
+  });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_c, signal) => resolve(signal)));
+  let done = false;
+  void exited.then(() => (done = true));
+  const deadline = Date.now() + 110_000;
+  while (!done && Date.now() < deadline && !existsSync(join(ckpt, 'resume.json'))) await sleep(20);
+  child.kill('SIGKILL');
+  assert.equal(await exited, 'SIGKILL', 'killed mid-ladder, not finished');
+  assert.ok(before.equals(readFileSync(file)), 'the model file is only replaced when pruning is complete');
+  const again = paenet(...args, ...rest);
+  assertOneLineError(again, ckpt, /--resume/);
+  const out = paenetJson<PruneOut>(...args, ...rest, '--resume');
+  assert.deepEqual(
+    out.task.pruning.records.map((r) => r.ratio),
+    [0, 0.2, 0.4, 0.6],
+  );
+  assert.equal(out.before, imported.verification.accuracy, 'the goal is judged against the unpruned task, also on resume');
+  assert.ok(!existsSync(ckpt), 'checkpoint removed');
 });

@@ -1,6 +1,7 @@
 // paenet prune MODEL --task NAME --data MANIFEST --pairs FILE: gradual pruning of the newest identity task by distillation.
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
+import { CheckpointDir } from '../../eval/checkpoint.ts';
 import { pruneIdentityTask } from '../../eval/prune-task.ts';
 import { computeLedger, JsonlEventLog, saveModel, validateRatios } from '../../pae/index.ts';
 import { mib, pct, printJson } from '../format.ts';
@@ -22,6 +23,8 @@ interface Options {
   batchSize: string;
   seed: string;
   log?: string;
+  resume?: boolean;
+  checkpointDir?: string;
   quiet?: boolean;
   json?: boolean;
 }
@@ -52,11 +55,18 @@ export function registerPrune(program: Command): void {
     .option('--batch-size <n>', 'batch size', '32')
     .option('--seed <n>', 'data order and augmentation seed', '0')
     .option('--log <file>', 'JSONL event log (default: MODEL.<task>.prune.events.jsonl)')
+    .option('--resume', 'continue an interrupted prune from its checkpoint')
+    .option('--checkpoint-dir <dir>', 'checkpoint folder (default: MODEL.<task>.prune.ckpt beside the model)')
     .option('--quiet', 'no progress bars')
     .option('--json', 'machine-readable summary on stdout')
     .action(async (file: string, o: Options) => {
       const goal = o.goal === 'auto' || o.goal === 'none' ? o.goal : num('--goal', o.goal);
-      const model = openModel(file);
+      const checkpoints = new CheckpointDir(o.checkpointDir ?? join(dirname(file), `${basename(file, '.pae')}.${o.task}.prune.ckpt`));
+      if (checkpoints.exists() && !o.resume)
+        throw new Error(
+          `${checkpoints.dir}: an interrupted prune of '${o.task}' left a checkpoint: add --resume to continue it, or delete the folder to start over`,
+        );
+      let model = openModel(file);
       try {
         const logPath = o.log ?? join(dirname(file), `${basename(file, '.pae')}.${o.task}.prune.events.jsonl`);
         const say = (line: string): void => void (o.json || o.quiet ? undefined : process.stderr.write(`${line}\n`));
@@ -80,8 +90,14 @@ export function registerPrune(program: Command): void {
             },
           },
           { events, progress: terminalProgress(!o.quiet && !o.json), note: say },
+          { checkpoints, resume: o.resume ?? false, teacherFile: file },
         );
+        if (r.model !== model) {
+          model.dispose();
+          model = r.model;
+        }
         saveModel(model, file);
+        checkpoints.clear();
         const own = computeLedger(model).tasks.find((t) => t.id === r.record.id)!;
         if (o.json) printJson({ model: file, task: r.record, before: r.before.value, after: r.after.value, module: own, log: logPath });
         else

@@ -22,3 +22,10 @@ export const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(3)} M
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+/** A numeric option's value; one line naming the flag otherwise. */
+export function num(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`paenet: ${flag} must be a number, got '${v}'`);
+  return n;
+}

@@ -5,7 +5,7 @@ import { addTask, type AddTaskSpec } from '../../eval/add-task.ts';
 import { CheckpointDir } from '../../eval/checkpoint.ts';
 import { JsonlEventLog, computeLedger, saveModel, validateRatios, type PaeEvent } from '../../pae/index.ts';
 import { parseKind } from '../../tasks/index.ts';
-import { mib, pct, printJson } from '../format.ts';
+import { mib, pct, printJson, num } from '../format.ts';
 import { openModel } from '../model-io.ts';
 import { terminalProgress } from '../progress.ts';
 
@@ -37,12 +37,6 @@ interface Options {
   folds?: string;
   fold?: string;
 }
-
-const num = (flag: string, v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`paenet: ${flag} must be a number, got '${v}'`);
-  return n;
-};
 
 export function specFromOptions(o: Options): AddTaskSpec {
   const goal = o.goal === 'auto' || o.goal === 'none' ? o.goal : num('--goal', o.goal);

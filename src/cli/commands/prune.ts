@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { CheckpointDir } from '../../eval/checkpoint.ts';
 import { pruneIdentityTask } from '../../eval/prune-task.ts';
 import { computeLedger, JsonlEventLog, saveModel, validateRatios } from '../../pae/index.ts';
-import { mib, pct, printJson } from '../format.ts';
+import { mib, pct, printJson, num } from '../format.ts';
 import { openModel } from '../model-io.ts';
 import { terminalProgress } from '../progress.ts';
 import { describeEvent } from './add-task.ts';
@@ -28,12 +28,6 @@ interface Options {
   quiet?: boolean;
   json?: boolean;
 }
-
-const num = (flag: string, v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`paenet: ${flag} must be a number, got '${v}'`);
-  return n;
-};
 
 export function registerPrune(program: Command): void {
   program

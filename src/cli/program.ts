@@ -5,6 +5,7 @@ import { setNumThreads } from '../engine/index.ts';
 import { registerAddTask } from './commands/add-task.ts';
 import { registerEval } from './commands/eval.ts';
 import { registerExperiment } from './commands/experiment.ts';
+import { registerExport } from './commands/export.ts';
 import { registerImport } from './commands/import.ts';
 import { registerInfo } from './commands/info.ts';
 import { registerInit } from './commands/init.ts';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerPredict(program);
   registerExperiment(program);
+  registerExport(program);
   return program;
 }
 

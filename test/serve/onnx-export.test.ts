@@ -1,0 +1,160 @@
+// ONNX export parity: every task's graph (masked weights baked in, BN folded) run by onnxruntime-node gives the
+// libtorch forward's outputs within 1e-4, on every backbone family, after pruning and expansion.
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { manualSeed, noGrad, randn, tidy } from '../../src/engine/index.ts';
+import {
+  configFromPreset,
+  expand,
+  openFree,
+  PackableNet,
+  PaeModel,
+  releaseToRatio,
+  saveModel,
+  type HeadSpec,
+  type TaskRecord,
+} from '../../src/pae/index.ts';
+import { exportOnnx } from '../../src/serve/onnx/export-model.ts';
+import { onnxParity } from '../../src/serve/onnx/parity.ts';
+import { faceApiPackageDir, importFaceApiRecognition } from '../../src/tasks/index.ts';
+import { handRecord, PROVENANCE } from '../pae/helpers.ts';
+import { assertOneLineError, paenet, paenetJson, tempDir } from '../cli/helpers.ts';
+
+/** Tasks on `config` with non-default BN statistics, half of each task's weights released, an expansion between. */
+function handModel(arch: string, heads: HeadSpec[], base?: PaeModel): PaeModel {
+  manualSeed(7);
+  const net = base?.net ?? PackableNet.create(configFromPreset(arch, 0.5));
+  const s = net.config.inputSize;
+  const records: TaskRecord[] = base ? [...base.tasks] : [];
+  const x = randn([4, 3, s, s]);
+  heads.forEach((head, k) => {
+    const id = records.length + 1;
+    if (k > 0 || base) expand(net, 1.2);
+    net.addTaskSlot(id, 'cumulative', head);
+    openFree(net, id);
+    for (const l of net.layers) releaseToRatio(l, id, 0.5);
+    // A few training-mode passes so the running statistics are not the defaults (what BN folding must get right).
+    net.training = true;
+    for (let i = 0; i < 3; i++) noGrad(() => tidy(() => void net.embed(x, id)));
+    net.training = false;
+    const r = handRecord(net, id, `task${id}`, head);
+    records.push(head.dropped ? { ...r, kind: 'identity', labels: [] } : r);
+  });
+  x.dispose();
+  return base ? new PaeModel(net, records, base.provenance) : new PaeModel(net, records, PROVENANCE);
+}
+
+async function assertParity(model: PaeModel, what: string): Promise<void> {
+  const { bytes, outputs } = exportOnnx(model);
+  assert.deepEqual(
+    outputs.map((o) => o.name),
+    model.tasks.map((t) => t.name),
+  );
+  const diffs = await onnxParity(
+    model,
+    bytes,
+    outputs.map((o) => o.name),
+  );
+  for (const [task, worst] of Object.entries(diffs)) {
+    console.log(`# ${what} ${task}: max |onnx − libtorch| = ${worst.toExponential(2)}`);
+    assert.ok(worst <= 1e-4, `${what} ${task}: ${worst}`);
+  }
+  // The check itself can fail: once the model moves (one BN shift of its last task), the old graph no longer matches.
+  const last = model.tasks.at(-1)!;
+  const bias = model.net.layers.at(-1)!.norm(last.id).bias;
+  noGrad(() => bias.add_(0.5));
+  try {
+    const moved = await onnxParity(model, bytes, [last.name]);
+    assert.ok(moved[last.name]! > 1e-3, `${what}: a changed model must fail the check (${moved[last.name]})`);
+  } finally {
+    noGrad(() => bias.sub_(0.5));
+  }
+}
+
+test('tiny backbone: linear and cosine heads, an embedding, across an expansion', async () => {
+  const model = handModel('tiny', [
+    { kind: 'linear', classes: 4 },
+    { kind: 'cosface', classes: 5 },
+    { kind: 'linear', classes: 0, dropped: true },
+  ]);
+  try {
+    await assertParity(model, 'tiny');
+  } finally {
+    model.dispose();
+  }
+});
+
+test('resnet backbone (strided blocks with 1×1 shortcuts)', async () => {
+  const model = handModel('resnet10', [
+    { kind: 'linear', classes: 3 },
+    { kind: 'arcface', classes: 4 },
+  ]);
+  try {
+    await assertParity(model, 'resnet10');
+  } finally {
+    model.dispose();
+  }
+});
+
+test("dlib ResNet: face-api's imported net (input transform, padded down blocks) and a task packed after it", async () => {
+  const base = importFaceApiRecognition(faceApiPackageDir(), 'identity', PROVENANCE).model;
+  for (const l of base.net.layers) releaseToRatio(l, 1, 0.5);
+  const model = handModel('dlib-resnet', [{ kind: 'linear', classes: 2 }], base);
+  try {
+    await assertParity(model, 'dlib');
+    const one = exportOnnx(model, { tasks: ['task2'] });
+    assert.ok(one.bytes.length < exportOnnx(model).bytes.length, 'a one-task export carries only that task');
+    assert.deepEqual(
+      one.outputs.map((o) => o.name),
+      ['task2'],
+    );
+  } finally {
+    model.dispose();
+  }
+});
+
+test('paenet export: every task or the ones named, checked and written atomically; bad requests in one line', () => {
+  const dir = tempDir('export');
+  const model = handModel('tiny', [
+    { kind: 'linear', classes: 4 },
+    { kind: 'linear', classes: 0, dropped: true },
+  ]);
+  try {
+    const file = join(dir, 'm.pae');
+    saveModel(model, file);
+    const out = join(dir, 'all.onnx');
+    const all = paenetJson<{ bytes: number; outputs: { name: string; shape: (number | string)[] }[]; maxAbsDiff: Record<string, number> }>(
+      'export',
+      file,
+      out,
+      '--json',
+    );
+    assert.equal(statSync(out).size, all.bytes);
+    assert.deepEqual(all.outputs, [
+      { name: 'task1', shape: ['batch', 4] },
+      { name: 'task2', shape: ['batch', model.config.embedDim] },
+    ]);
+    for (const d of Object.values(all.maxAbsDiff)) assert.ok(d <= 1e-4);
+    const one = paenetJson<{ bytes: number; outputs: { name: string }[] }>(
+      'export',
+      file,
+      join(dir, 'one.onnx'),
+      '--task',
+      'task1',
+      '--json',
+    );
+    assert.deepEqual(
+      one.outputs.map((x) => x.name),
+      ['task1'],
+    );
+    assert.ok(one.bytes < all.bytes);
+    assertOneLineError(paenet('export', file, join(dir, 'x.onnx'), '--task', 'nope'), file, /no task named 'nope'/);
+    assertOneLineError(paenet('export', file, join(dir, 'x.onnx'), '--format', 'tflite'), '--format', /onnx/);
+    assert.ok(readFileSync(out).length > 0);
+  } finally {
+    model.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

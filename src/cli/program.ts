@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { Command, CommanderError } from 'commander';
 import { setNumThreads } from '../engine/index.ts';
 import { registerAddTask } from './commands/add-task.ts';
+import { registerAnalyze } from './commands/analyze.ts';
 import { registerEval } from './commands/eval.ts';
 import { registerExperiment } from './commands/experiment.ts';
 import { registerExport } from './commands/export.ts';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerPredict(program);
   registerExperiment(program);
   registerExport(program);
+  registerAnalyze(program);
   return program;
 }
 

@@ -1,0 +1,132 @@
+// analyze(photo): find the faces, crop each as the model was trained, run every task; verify(a, b) with the
+// model's calibrated threshold. No face, several faces, huge or corrupt images all have defined answers.
+import type { PaeModel, TaskRecord } from '../pae/index.ts';
+import { faceApiDetector, type DetectedFace, type FaceDetector } from './detector.ts';
+import { decodePhoto, downscale, faceCrop, type Box } from './photo.ts';
+import { createRuntime, type RuntimeKind, type TaskAnswer, type TaskRuntime } from './runtime.ts';
+
+/** Detection runs on a copy whose longer side is at most this (boxes are mapped back to the photo). */
+const DETECT_SIDE = 1280;
+
+export interface FaceResult {
+  box: Box;
+  score: number;
+  landmarks: [number, number][];
+  tasks: Record<string, TaskAnswer>;
+}
+
+export interface Analysis {
+  source: string;
+  width: number;
+  height: number;
+  faces: FaceResult[];
+  ms: { decode: number; detect: number; tasks: number };
+}
+
+export interface VerifyResult {
+  task: string;
+  distance: number;
+  threshold: number;
+  same: boolean;
+  faces: [Box, Box];
+}
+
+export class Analyzer {
+  private constructor(
+    readonly model: PaeModel,
+    readonly detector: FaceDetector,
+    readonly runtime: TaskRuntime,
+  ) {}
+
+  static async create(model: PaeModel, o: { runtime?: RuntimeKind; tasks?: string[]; detector?: FaceDetector } = {}): Promise<Analyzer> {
+    const detector = o.detector ?? (await faceApiDetector());
+    return new Analyzer(model, detector, await createRuntime(model, o.runtime ?? 'onnx', o.tasks));
+  }
+
+  /** Faces in the photo (largest first) with every task's answer. */
+  async analyze(input: string | Uint8Array, source = typeof input === 'string' ? input : 'upload'): Promise<Analysis> {
+    const t0 = performance.now();
+    const photo = await decodePhoto(input, source);
+    const t1 = performance.now();
+    const { photo: small, scale } = await downscale(photo, DETECT_SIDE);
+    const found: DetectedFace[] = (await this.detector.detect(small)).map((f) => ({
+      ...f,
+      box: f.box.map((v) => v / scale) as Box,
+      landmarks: f.landmarks.map(([x, y]) => [x / scale, y / scale] as [number, number]),
+    }));
+    found.sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3]);
+    const t2 = performance.now();
+    const size = this.model.config.inputSize;
+    const crops = await Promise.all(found.map((f) => faceCrop(photo, f.box, size)));
+    const answers = await this.runtime.run(crops);
+    const t3 = performance.now();
+    return {
+      source,
+      width: photo.width,
+      height: photo.height,
+      faces: found.map((f, i) => ({ box: f.box, score: f.score, landmarks: f.landmarks, tasks: answers[i]! })),
+      ms: { decode: t1 - t0, detect: t2 - t1, tasks: t3 - t2 },
+    };
+  }
+
+  /** The identity task used by verify: the named one, or the first identity task. */
+  identityTask(name?: string): TaskRecord {
+    const t = name ? this.model.task(name) : this.model.tasks.find((x) => x.kind === 'identity');
+    if (!t || t.kind !== 'identity')
+      throw new Error(`paenet: the model has no identity task${name ? ` named '${name}'` : ''} to verify with`);
+    if (!this.runtime.tasks.includes(t)) throw new Error(`paenet: the runtime was created without the identity task '${t.name}'`);
+    return t;
+  }
+
+  /**
+   * Same person? The largest face of each photo, embedded as image ⊕ mirror (the protocol the threshold was
+   * calibrated with), cosine distance against the model's threshold.
+   */
+  async verify(a: string | Uint8Array, b: string | Uint8Array, task?: string): Promise<VerifyResult> {
+    const t = this.identityTask(task);
+    const threshold = t.extra.threshold;
+    if (typeof threshold !== 'number') throw new Error(`paenet: identity task '${t.name}' has no calibrated threshold`);
+    const size = this.model.config.inputSize;
+    const faces: Box[] = [];
+    const embeddings: Float64Array[] = [];
+    for (const [input, source] of [
+      [a, typeof a === 'string' ? a : 'first upload'],
+      [b, typeof b === 'string' ? b : 'second upload'],
+    ] as const) {
+      const photo = await decodePhoto(input, source);
+      const { photo: small, scale } = await downscale(photo, DETECT_SIDE);
+      const found = (await this.detector.detect(small)).sort((x, y) => y.box[2] * y.box[3] - x.box[2] * x.box[3]);
+      if (found.length === 0) throw new Error(`${source}: no face found`);
+      const box = found[0]!.box.map((v) => v / scale) as Box;
+      faces.push(box);
+      const crop = await faceCrop(photo, box, size);
+      const [plain, mirrored] = await this.runtime.run([crop, mirror(crop, size)]);
+      embeddings.push(
+        unitConcat((plain![t.name] as { embedding: number[] }).embedding, (mirrored![t.name] as { embedding: number[] }).embedding),
+      );
+    }
+    let dot = 0;
+    for (let i = 0; i < embeddings[0]!.length; i++) dot += embeddings[0]![i]! * embeddings[1]![i]!;
+    const distance = 1 - dot;
+    return { task: t.name, distance, threshold, same: distance < threshold, faces: [faces[0]!, faces[1]!] };
+  }
+
+  async dispose(): Promise<void> {
+    await this.runtime.dispose();
+  }
+}
+
+/** The crop mirrored left-right (HWC). */
+function mirror(crop: Uint8Array, size: number): Uint8Array {
+  const out = new Uint8Array(crop.length);
+  for (let y = 0; y < size; y++)
+    for (let x = 0; x < size; x++) out.set(crop.subarray((y * size + x) * 3, (y * size + x) * 3 + 3), (y * size + (size - 1 - x)) * 3);
+  return out;
+}
+
+/** The normalised concatenation of two (unit) embeddings. */
+function unitConcat(a: number[], b: number[]): Float64Array {
+  const v = Float64Array.from([...a, ...b]);
+  const n = Math.hypot(...v) || 1;
+  return v.map((x) => x / n);
+}

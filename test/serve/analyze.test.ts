@@ -1,0 +1,114 @@
+// analyze(photo) on real photos that ship in a face-detector package: faces found, every task answered per face,
+// the ONNX and libtorch runtimes agreeing; verify; and defined answers for no face, corrupt and huge images.
+import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import sharp from 'sharp';
+import { releaseToRatio, saveModel, type PaeModel } from '../../src/pae/index.ts';
+import { packageRoot } from '../../src/eval/peers/tfjs-runtime.ts';
+import { Analyzer, type Analysis } from '../../src/serve/analyze.ts';
+import { faceApiPackageDir, importFaceApiRecognition } from '../../src/tasks/index.ts';
+import { assertOneLineError, paenet, paenetJson, tempDir } from '../cli/helpers.ts';
+import { PROVENANCE } from '../pae/helpers.ts';
+import { handModel } from './models.ts';
+
+const ASSETS = join(packageRoot('@vladmandic/human'), 'assets');
+const GROUP = join(ASSETS, 'screenshot-facedetect.jpg');
+const PORTRAIT = join(ASSETS, 'screenshot-faceid.jpg');
+const dir = tempDir('analyze');
+
+let model: PaeModel;
+let onnx: Analyzer;
+let torch: Analyzer;
+let group: Analysis;
+before(async () => {
+  // face-api's recognition net as task 1 (pruned half, a calibrated-looking threshold) and a gender task packed after it.
+  const base = importFaceApiRecognition(faceApiPackageDir(), 'identity', PROVENANCE).model;
+  for (const l of base.net.layers) releaseToRatio(l, 1, 0.5);
+  base.tasks[0]!.extra.threshold = 0.06;
+  model = handModel('dlib-resnet', [{ kind: 'linear', classes: 2 }], base);
+  model.tasks[1] = { ...model.tasks[1]!, name: 'gender', labels: ['male', 'female'] };
+  onnx = await Analyzer.create(model);
+  torch = await Analyzer.create(model, { runtime: 'libtorch', detector: onnx.detector });
+  group = await onnx.analyze(GROUP);
+});
+after(async () => {
+  await onnx.dispose();
+  await torch.dispose();
+  model.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('a group photo: many faces, largest first, each with a box, landmarks and every task', () => {
+  console.log(`# ${group.faces.length} faces in ${GROUP} (${group.width}×${group.height}), ms ${JSON.stringify(group.ms)}`);
+  assert.ok(group.faces.length >= 8, `${group.faces.length} faces`);
+  for (const [i, f] of group.faces.entries()) {
+    const [x, y, w, h] = f.box;
+    assert.ok(w > 0 && h > 0 && x + w > 0 && y + h > 0 && x < group.width && y < group.height, `face ${i} box ${f.box}`);
+    assert.equal(f.landmarks.length, 68);
+    if (i > 0) assert.ok(w * h <= group.faces[i - 1]!.box[2] * group.faces[i - 1]!.box[3], 'largest first');
+    const id = f.tasks.identity;
+    assert.ok(id?.kind === 'identity' && id.embedding.length === 128);
+    assert.ok(Math.abs(Math.hypot(...id.embedding) - 1) < 1e-4, 'unit embedding');
+    const g = f.tasks.gender;
+    assert.ok(g?.kind === 'classify' && ['male', 'female'].includes(g.label));
+    assert.ok(Math.abs(g.scores.male! + g.scores.female! - 1) < 1e-5);
+  }
+});
+
+test('the ONNX runtime and the libtorch forward give the same answers', async () => {
+  const again = await torch.analyze(GROUP);
+  assert.equal(again.faces.length, group.faces.length);
+  for (const [i, f] of again.faces.entries()) {
+    const a = f.tasks.gender as { label: string; scores: Record<string, number> };
+    const b = group.faces[i]!.tasks.gender as { label: string; scores: Record<string, number> };
+    assert.equal(a.label, b.label);
+    assert.ok(Math.abs(a.scores.male! - b.scores.male!) < 1e-4);
+  }
+});
+
+test('verify: a face against itself is the same person; a photo without a face is a one-line error', async () => {
+  const self = await onnx.verify(PORTRAIT, PORTRAIT);
+  assert.ok(self.distance < 1e-5 && self.same, `distance ${self.distance}`);
+  assert.equal(self.threshold, 0.06);
+  const blank = join(dir, 'blank.png');
+  await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 200, g: 200, b: 200 } } })
+    .png()
+    .toFile(blank);
+  await assert.rejects(
+    onnx.verify(PORTRAIT, blank),
+    new RegExp(`^Error: ${blank.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: no face found$`),
+  );
+  assert.deepEqual((await onnx.analyze(blank)).faces, [], 'no face: an empty list, not an error');
+});
+
+test('corrupt, empty and missing files: one line naming the file', async () => {
+  const corrupt = join(dir, 'corrupt.jpg');
+  writeFileSync(corrupt, Buffer.from('\xff\xd8\xff\xe0 this is not a jpeg', 'latin1'));
+  await assert.rejects(
+    onnx.analyze(corrupt),
+    (e: Error) => e.message.startsWith(`${corrupt}: not a decodable image`) && !e.message.includes('\n'),
+  );
+  const empty = join(dir, 'empty.png');
+  writeFileSync(empty, '');
+  await assert.rejects(onnx.analyze(empty), (e: Error) => e.message.startsWith(`${empty}: `) && !e.message.includes('\n'));
+  await assert.rejects(onnx.analyze(join(dir, 'missing.jpg')), /missing\.jpg: no such file/);
+  await assert.rejects(onnx.analyze(Buffer.from('nope')), /^Error: upload: not a decodable image/);
+  // A 60-megapixel image is refused from its header, before any pixel is decoded.
+  const huge = await sharp({ create: { width: 10_000, height: 6_000, channels: 3, background: { r: 0, g: 0, b: 0 } } })
+    .png({ compressionLevel: 1 })
+    .toBuffer();
+  await assert.rejects(onnx.analyze(huge, 'huge.png'), /^Error: huge\.png: image too large \(over 50000000 pixels\)$/);
+});
+
+test('paenet analyze: --json per photo, --tasks, bad photos in one line', () => {
+  const file = join(dir, 'model.pae');
+  saveModel(model, file);
+  const out = paenetJson<Analysis[]>('analyze', file, PORTRAIT, '--tasks', 'gender', '--json');
+  assert.equal(out.length, 1);
+  assert.equal(out[0]!.faces.length, 1, 'a portrait: one face');
+  assert.deepEqual(Object.keys(out[0]!.faces[0]!.tasks), ['gender']);
+  assertOneLineError(paenet('analyze', file, join(dir, 'missing.jpg')), 'missing.jpg', /no such file/);
+  assertOneLineError(paenet('analyze', file, PORTRAIT, '--tasks', 'age'), file, /no task named 'age'/);
+});

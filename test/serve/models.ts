@@ -1,0 +1,37 @@
+// Hand-made packed models for the serving tests: real structure (pruned, expanded, several heads), no training.
+import { manualSeed, noGrad, randn, tidy } from '../../src/engine/index.ts';
+import {
+  configFromPreset,
+  expand,
+  openFree,
+  PackableNet,
+  PaeModel,
+  releaseToRatio,
+  type HeadSpec,
+  type TaskRecord,
+} from '../../src/pae/index.ts';
+import { handRecord, PROVENANCE } from '../pae/helpers.ts';
+
+/** Tasks on `config` with non-default BN statistics, half of each task's weights released, an expansion between. */
+export function handModel(arch: string, heads: HeadSpec[], base?: PaeModel): PaeModel {
+  manualSeed(7);
+  const net = base?.net ?? PackableNet.create(configFromPreset(arch, 0.5));
+  const s = net.config.inputSize;
+  const records: TaskRecord[] = base ? [...base.tasks] : [];
+  const x = randn([4, 3, s, s]);
+  heads.forEach((head, k) => {
+    const id = records.length + 1;
+    if (k > 0 || base) expand(net, 1.2);
+    net.addTaskSlot(id, 'cumulative', head);
+    openFree(net, id);
+    for (const l of net.layers) releaseToRatio(l, id, 0.5);
+    // A few training-mode passes so the running statistics are not the defaults (what BN folding must get right).
+    net.training = true;
+    for (let i = 0; i < 3; i++) noGrad(() => tidy(() => void net.embed(x, id)));
+    net.training = false;
+    const r = handRecord(net, id, `task${id}`, head);
+    records.push(head.dropped ? { ...r, kind: 'identity', labels: [] } : r);
+  });
+  x.dispose();
+  return base ? new PaeModel(net, records, base.provenance) : new PaeModel(net, records, PROVENANCE);
+}

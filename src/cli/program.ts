@@ -12,6 +12,7 @@ import { registerInfo } from './commands/info.ts';
 import { registerInit } from './commands/init.ts';
 import { registerPredict } from './commands/predict.ts';
 import { registerPrune } from './commands/prune.ts';
+import { registerServe } from './commands/serve.ts';
 import { PAENET_VERSION } from './model-io.ts';
 
 /** Builds the program (tests call it with exitOverride). */
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerExperiment(program);
   registerExport(program);
   registerAnalyze(program);
+  registerServe(program);
   return program;
 }
 

@@ -5,13 +5,11 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
-import { releaseToRatio, saveModel, type PaeModel } from '../../src/pae/index.ts';
+import { saveModel, type PaeModel } from '../../src/pae/index.ts';
 import { packageRoot } from '../../src/eval/peers/tfjs-runtime.ts';
 import { Analyzer, type Analysis } from '../../src/serve/analyze.ts';
-import { faceApiPackageDir, importFaceApiRecognition } from '../../src/tasks/index.ts';
 import { assertOneLineError, paenet, paenetJson, tempDir } from '../cli/helpers.ts';
-import { PROVENANCE } from '../pae/helpers.ts';
-import { handModel } from './models.ts';
+import { servingModel } from './models.ts';
 
 const ASSETS = join(packageRoot('@vladmandic/human'), 'assets');
 const GROUP = join(ASSETS, 'screenshot-facedetect.jpg');
@@ -23,12 +21,7 @@ let onnx: Analyzer;
 let torch: Analyzer;
 let group: Analysis;
 before(async () => {
-  // face-api's recognition net as task 1 (pruned half, a calibrated-looking threshold) and a gender task packed after it.
-  const base = importFaceApiRecognition(faceApiPackageDir(), 'identity', PROVENANCE).model;
-  for (const l of base.net.layers) releaseToRatio(l, 1, 0.5);
-  base.tasks[0]!.extra.threshold = 0.06;
-  model = handModel('dlib-resnet', [{ kind: 'linear', classes: 2 }], base);
-  model.tasks[1] = { ...model.tasks[1]!, name: 'gender', labels: ['male', 'female'] };
+  model = servingModel();
   onnx = await Analyzer.create(model);
   torch = await Analyzer.create(model, { runtime: 'libtorch', detector: onnx.detector });
   group = await onnx.analyze(GROUP);

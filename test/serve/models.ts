@@ -10,6 +10,7 @@ import {
   type HeadSpec,
   type TaskRecord,
 } from '../../src/pae/index.ts';
+import { faceApiPackageDir, importFaceApiRecognition } from '../../src/tasks/index.ts';
 import { handRecord, PROVENANCE } from '../pae/helpers.ts';
 
 /** Tasks on `config` with non-default BN statistics, half of each task's weights released, an expansion between. */
@@ -34,4 +35,14 @@ export function handModel(arch: string, heads: HeadSpec[], base?: PaeModel): Pae
   });
   x.dispose();
   return base ? new PaeModel(net, records, base.provenance) : new PaeModel(net, records, PROVENANCE);
+}
+
+/** face-api's recognition net as task 1 (half pruned, a threshold as if calibrated), and a gender task packed after it. */
+export function servingModel(): PaeModel {
+  const base = importFaceApiRecognition(faceApiPackageDir(), 'identity', PROVENANCE).model;
+  for (const l of base.net.layers) releaseToRatio(l, 1, 0.5);
+  base.tasks[0]!.extra.threshold = 0.06;
+  const model = handModel('dlib-resnet', [{ kind: 'linear', classes: 2 }], base);
+  model.tasks[1] = { ...model.tasks[1]!, name: 'gender', labels: ['male', 'female'] };
+  return model;
 }

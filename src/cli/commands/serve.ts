@@ -1,0 +1,56 @@
+// paenet serve MODEL [--port N]: the HTTP service and web page; SIGINT/SIGTERM drain in-flight requests, then exit.
+import type { Command } from 'commander';
+import { Analyzer } from '../../serve/analyze.ts';
+import { buildServer } from '../../serve/http.ts';
+import { exportOnnx } from '../../serve/onnx/export-model.ts';
+import type { RuntimeKind } from '../../serve/runtime.ts';
+import { num } from '../format.ts';
+import { openModel } from '../model-io.ts';
+
+interface Options {
+  port: string;
+  host: string;
+  runtime: string;
+  queue: string;
+  bodyLimit: string;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the model over HTTP: POST /v1/analyze, POST /v1/verify, GET /v1/tasks, GET /healthz, and a web page at /')
+    .argument('<model>', 'model file (*.pae)')
+    .option('--port <n>', 'port (0 = any free one)', '8080')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--runtime <kind>', 'onnx or libtorch', 'onnx')
+    .option('--queue <n>', 'requests allowed to wait before 503', '16')
+    .option('--body-limit <bytes>', 'largest upload', String(10 * 2 ** 20))
+    .action(async (file: string, o: Options) => {
+      if (o.runtime !== 'onnx' && o.runtime !== 'libtorch')
+        throw new Error(`paenet: --runtime must be onnx or libtorch, got '${o.runtime}'`);
+      const model = openModel(file);
+      const analyzer = await Analyzer.create(model, { runtime: o.runtime as RuntimeKind });
+      const app = buildServer(analyzer, {
+        queue: num('--queue', o.queue),
+        bodyLimit: num('--body-limit', o.bodyLimit),
+        onnx: exportOnnx(model).bytes,
+      });
+      const address = await app.listen({ port: num('--port', o.port), host: o.host });
+      process.stderr.write(`paenet: serving ${file} (${model.tasks.map((t) => t.name).join(', ')}) at ${address}\n`);
+      let closing = false;
+      const shutdown = (signal: string): void => {
+        if (closing) return;
+        closing = true;
+        process.stderr.write(`paenet: ${signal}: finishing in-flight requests\n`);
+        void app
+          .close()
+          .then(() => analyzer.dispose())
+          .then(() => {
+            model.dispose();
+            process.stderr.write('paenet: stopped\n');
+          });
+      };
+      process.once('SIGINT', () => shutdown('SIGINT'));
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+    });
+}

@@ -1,0 +1,142 @@
+// The HTTP service with real requests: every endpoint, every client fault as a 4xx with a one-line message (never a
+// stack), the bounded queue answering 503 under load, and `paenet serve` draining in-flight work on SIGTERM.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { packageRoot } from '../../src/eval/peers/tfjs-runtime.ts';
+import { saveModel, type PaeModel } from '../../src/pae/index.ts';
+import { Analyzer } from '../../src/serve/analyze.ts';
+import { buildServer } from '../../src/serve/http.ts';
+import { cliEnv, repoRoot, tempDir } from '../cli/helpers.ts';
+import { servingModel } from './models.ts';
+
+const GROUP = readFileSync(join(packageRoot('@vladmandic/human'), 'assets', 'screenshot-facedetect.jpg'));
+const PORTRAIT = readFileSync(join(packageRoot('@vladmandic/human'), 'assets', 'screenshot-faceid.jpg'));
+const dir = tempDir('http');
+
+let model: PaeModel;
+let analyzer: Analyzer;
+let app: FastifyInstance;
+before(async () => {
+  model = servingModel();
+  analyzer = await Analyzer.create(model);
+  app = buildServer(analyzer, { bodyLimit: 1_000_000, queue: 1 });
+  await app.ready();
+});
+after(async () => {
+  await app.close();
+  await analyzer.dispose();
+  model.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The structured error contract: status, one-line message, no stack. */
+function assertError(r: { statusCode: number; body: string }, status: number, message: RegExp): void {
+  assert.equal(r.statusCode, status, r.body);
+  const body = JSON.parse(r.body) as { error: { status: number; message: string } };
+  assert.equal(body.error.status, status);
+  assert.match(body.error.message, message);
+  assert.ok(!body.error.message.includes('\n') && !/\bat .*\.ts:\d+/.test(r.body), `no stack: ${r.body}`);
+}
+
+test('GET /healthz and /v1/tasks: the manifest with labels and module sizes', async () => {
+  const h = await app.inject({ method: 'GET', url: '/healthz' });
+  assert.equal(h.statusCode, 200);
+  assert.equal(h.json<{ ok: boolean }>().ok, true);
+  const t = await app.inject({ method: 'GET', url: '/v1/tasks' });
+  const info = t.json<{ tasks: { name: string; labels: string[]; moduleBytes: number }[]; runtime: string }>();
+  assert.deepEqual(
+    info.tasks.map((x) => [x.name, x.labels]),
+    [
+      ['identity', []],
+      ['gender', ['male', 'female']],
+    ],
+  );
+  assert.ok(info.tasks.every((x) => x.moduleBytes > 0));
+  assert.equal(info.runtime, 'onnx');
+});
+
+test('POST /v1/analyze: faces and every task; ?tasks= narrows the answer', async () => {
+  const r = await app.inject({ method: 'POST', url: '/v1/analyze', headers: { 'content-type': 'image/jpeg' }, payload: GROUP });
+  assert.equal(r.statusCode, 200, r.body);
+  const out = r.json<{ faces: { tasks: Record<string, unknown> }[] }>();
+  assert.ok(out.faces.length >= 8);
+  assert.deepEqual(Object.keys(out.faces[0]!.tasks), ['identity', 'gender']);
+  const one = await app.inject({
+    method: 'POST',
+    url: '/v1/analyze?tasks=gender',
+    headers: { 'content-type': 'image/jpeg' },
+    payload: PORTRAIT,
+  });
+  assert.deepEqual(Object.keys(one.json<{ faces: { tasks: object }[] }>().faces[0]!.tasks), ['gender']);
+});
+
+test('client faults are 4xx with one line: wrong type, empty, corrupt, too large, unknown task, unknown route', async () => {
+  const post = (payload: string | Buffer, type: string, url = '/v1/analyze') =>
+    app.inject({ method: 'POST', url, headers: { 'content-type': type }, payload });
+  assertError(await post('hello', 'text/plain'), 415, /image\/\* content type/);
+  assertError(await post(Buffer.alloc(0), 'image/jpeg'), 400, /empty body/);
+  assertError(await post(Buffer.from('not an image at all'), 'image/jpeg'), 422, /^upload: not a decodable image/);
+  assertError(await post(Buffer.alloc(1_500_000, 1), 'image/png'), 413, /too large/i);
+  assertError(await post(PORTRAIT, 'image/jpeg', '/v1/analyze?tasks=age'), 400, /no task named 'age'/);
+  assertError(await app.inject({ method: 'GET', url: '/v2/nothing' }), 404, /no route GET \/v2\/nothing/);
+  assertError(await app.inject({ method: 'POST', url: '/v1/verify', payload: { a: 1 } }), 400, /base64/);
+});
+
+test('POST /v1/verify: a face against itself is the same person, with the model threshold', async () => {
+  const b64 = PORTRAIT.toString('base64');
+  const r = await app.inject({ method: 'POST', url: '/v1/verify', payload: { a: b64, b: b64 } });
+  assert.equal(r.statusCode, 200, r.body);
+  const v = r.json<{ same: boolean; distance: number; threshold: number }>();
+  assert.ok(v.same && v.distance < 1e-5);
+  assert.equal(v.threshold, 0.06);
+});
+
+test('the bounded queue answers 503 beyond its capacity, never 500; all others succeed', async () => {
+  const rs = await Promise.all(
+    Array.from({ length: 6 }, () =>
+      app.inject({ method: 'POST', url: '/v1/analyze', headers: { 'content-type': 'image/jpeg' }, payload: PORTRAIT }),
+    ),
+  );
+  const codes = rs.map((r) => r.statusCode);
+  assert.ok(
+    codes.every((c) => c === 200 || c === 503),
+    codes.join(','),
+  );
+  assert.ok(codes.filter((c) => c === 503).length >= 1 && codes.filter((c) => c === 200).length >= 2, codes.join(','));
+  for (const r of rs.filter((x) => x.statusCode === 503)) assertError(r, 503, /busy/);
+});
+
+test('paenet serve: a real socket; SIGTERM lets the in-flight request finish, then exits 0', async () => {
+  const file = join(dir, 'model.pae');
+  saveModel(model, file);
+  const child = spawn(process.execPath, ['bin/paenet.mjs', '--threads', '1', 'serve', file, '--port', '0'], {
+    cwd: repoRoot,
+    env: cliEnv(),
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => void (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 60_000;
+  while (!/at (http:\/\/\S+)/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const base = /at (http:\/\/\S+)/.exec(stderr)?.[1];
+  assert.ok(base, `the server announced its address:\n${stderr}`);
+  assert.equal((await fetch(`${base}/healthz`)).status, 200);
+  const page = await (await fetch(`${base}/`)).text();
+  assert.match(page, /<title>paenet<\/title>/);
+  assert.match(page, /identity, gender/);
+  const inFlight = fetch(`${base}/v1/analyze`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: GROUP });
+  await new Promise((r) => setTimeout(r, 150));
+  child.kill('SIGTERM');
+  const t0 = Date.now();
+  const res = await inFlight;
+  console.log(`# in-flight answered ${Date.now() - t0} ms after SIGTERM`);
+  assert.equal(res.status, 200, 'the in-flight request completes');
+  assert.ok(((await res.json()) as { faces: unknown[] }).faces.length >= 8);
+  assert.equal(await exited, 0, stderr);
+  console.log(`# exited ${Date.now() - t0} ms after SIGTERM`);
+  assert.match(stderr, /SIGTERM: finishing in-flight requests[\s\S]*stopped/);
+});

@@ -34,6 +34,10 @@ const BENCHMARKS: Record<string, { describe: string; load: () => Promise<Benchma
     describe: 'reference conv net: paenet vs Python PyTorch training/inference img/s, RSS and tensor-leak check',
     load: async () => (await import('./engine.ts')).run,
   },
+  serve: {
+    describe: 'serving: ms per face at batch 1, faces/s at batch 32 (onnxruntime-node vs libtorch eager), analyze, HTTP load test',
+    load: async () => (await import('./serve.ts')).run,
+  },
 };
 
 const USAGE = `usage: npm run bench -- <benchmark> [options]

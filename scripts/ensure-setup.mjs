@@ -27,6 +27,17 @@ if (!process.env.LIBTORCH && !existsSync('/usr/include/torch/csrc/api/include/to
   }
 }
 
+// 1b. Debian Chromium for the web page's browser test (playwright-core drives it; nothing is downloaded by npm).
+if (!process.env.CHROMIUM_PATH && !existsSync('/usr/bin/chromium')) {
+  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+    console.log('paenet setup: installing chromium (Debian) for the browser test ...');
+    run('apt-get', ['update', '-qq']);
+    run('apt-get', ['install', '-y', '-qq', 'chromium'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  } else {
+    console.error('paenet setup: chromium not found (the browser test needs it): run `sudo apt-get install -y chromium` or set CHROMIUM_PATH');
+  }
+}
+
 // 2. Data: the project reads data/; in CI and the dev layout it links to ../shared/data.
 const data = join(root, 'data');
 const shared = resolve(root, '../shared/data');

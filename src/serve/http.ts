@@ -1,7 +1,11 @@
 // The HTTP service: POST /v1/analyze (an image body), POST /v1/verify (two images, JSON base64), GET /v1/tasks,
 // GET /healthz, and the web page at /. Client faults are 4xx with a one-line message, never a stack; a bounded
 // queue keeps load from exhausting memory; close() drains in-flight requests.
-import Fastify, { type FastifyInstance } from 'fastify';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { packageRoot } from '../eval/peers/tfjs-runtime.ts';
 import { computeLedger } from '../pae/index.ts';
 import type { Analyzer } from './analyze.ts';
 import { BoundedQueue, QueueFullError } from './queue.ts';
@@ -109,5 +113,38 @@ export function buildServer(analyzer: Analyzer, o: ServerOptions = {}): FastifyI
     app.get('/v1/model.onnx', async (_req, reply) => reply.type('application/octet-stream').send(bytes));
   }
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(webPage(model.tasks.map((t) => t.name))));
+  // The page's script and, for the in-browser mode, the detector and ONNX runtime from their npm packages.
+  const web = fileURLToPath(new URL('./web/', import.meta.url));
+  app.get('/app.mjs', async (_req, reply) => sendFile(reply, join(web, 'app.mjs')));
+  const ortDir = join(packageRoot('onnxruntime-web'), 'dist');
+  const faceApi = packageRoot('@vladmandic/face-api');
+  const ORT_FILES = new Set(['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.mjs']);
+  app.get<{ Params: { file: string } }>('/vendor/ort/:file', async (req, reply) =>
+    ORT_FILES.has(req.params.file) ? sendFile(reply, join(ortDir, req.params.file)) : notFound(req.params.file),
+  );
+  app.get('/vendor/face-api/face-api.esm.js', async (_req, reply) => sendFile(reply, join(faceApi, 'dist', 'face-api.esm.js')));
+  app.get<{ Params: { file: string } }>('/vendor/face-api/model/:file', async (req, reply) =>
+    /^(ssd_mobilenetv1|face_landmark_68)_model(-weights_manifest\.json|\.bin)$/.test(req.params.file)
+      ? sendFile(reply, join(faceApi, 'model', req.params.file))
+      : notFound(req.params.file),
+  );
   return app;
+}
+
+const TYPES: Record<string, string> = {
+  mjs: 'text/javascript; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  wasm: 'application/wasm',
+  json: 'application/json',
+  bin: 'application/octet-stream',
+};
+
+/** A static file of a known folder (names are whitelisted by the routes, so no path leaves them). */
+function sendFile(reply: FastifyReply, path: string): FastifyReply {
+  if (!existsSync(path)) throw new ClientError(404, `no such file ${path.split('/').pop()}`);
+  return reply.type(TYPES[path.split('.').pop() ?? ''] ?? 'application/octet-stream').send(readFileSync(path));
+}
+
+function notFound(name: string): never {
+  throw new ClientError(404, `no such file ${name}`);
 }

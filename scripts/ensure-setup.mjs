@@ -15,28 +15,25 @@ const run = (cmd, args, opts = {}) => {
   }
 };
 
-// 1. libtorch: Debian's libtorch-dev unless LIBTORCH points at another build.
-if (!process.env.LIBTORCH && !existsSync('/usr/include/torch/csrc/api/include/torch/torch.h')) {
+/** Installs a Debian package when running as root with apt; otherwise says how, and fails when `required`. */
+const aptInstall = (pkg, why, hint, required) => {
   if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
-    console.log('paenet setup: installing libtorch-dev (Debian) ...');
+    console.log(`paenet setup: installing ${pkg} (Debian) ${why} ...`);
     run('apt-get', ['update', '-qq']);
-    run('apt-get', ['install', '-y', '-qq', 'libtorch-dev'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  } else {
-    console.error('paenet setup: libtorch not found: run `sudo apt-get install -y libtorch-dev` or set LIBTORCH=<libtorch dir>');
-    process.exit(1);
+    run('apt-get', ['install', '-y', '-qq', pkg], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    return;
   }
-}
+  console.error(`paenet setup: ${pkg} not found: run \`sudo apt-get install -y ${pkg}\` or ${hint}`);
+  if (required) process.exit(1);
+};
 
-// 1b. Debian Chromium for the web page's browser test (playwright-core drives it; nothing is downloaded by npm).
-if (!process.env.CHROMIUM_PATH && !existsSync('/usr/bin/chromium')) {
-  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
-    console.log('paenet setup: installing chromium (Debian) for the browser test ...');
-    run('apt-get', ['update', '-qq']);
-    run('apt-get', ['install', '-y', '-qq', 'chromium'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  } else {
-    console.error('paenet setup: chromium not found (the browser test needs it): run `sudo apt-get install -y chromium` or set CHROMIUM_PATH');
-  }
-}
+// 1. libtorch: Debian's libtorch-dev unless LIBTORCH points at another build.
+if (!process.env.LIBTORCH && !existsSync('/usr/include/torch/csrc/api/include/torch/torch.h'))
+  aptInstall('libtorch-dev', 'for the engine', 'set LIBTORCH=<libtorch dir>', true);
+
+// 1b. Debian Chromium for the web page's browser test (playwright-core drives it; npm downloads no browser).
+if (!process.env.CHROMIUM_PATH && !existsSync('/usr/bin/chromium'))
+  aptInstall('chromium', 'for the browser test', 'set CHROMIUM_PATH (the browser test fails without it)', false);
 
 // 2. Data: the project reads data/; in CI and the dev layout it links to ../shared/data.
 const data = join(root, 'data');

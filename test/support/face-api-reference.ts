@@ -1,14 +1,9 @@
 // Test support: runs @vladmandic/face-api's own face-recognition net (the 128-d dlib ResNet descriptor)
 // in Node through tfjs on the wasm backend, as a parity reference for our reimplementation.
-//
-// Loading notes:
-// - The package's `exports`/`main` point at the tfjs-node build, so the node-wasm bundle is required by
-//   file path (dist/face-api.node-wasm.js), found next to the package's package.json.
-// - That bundle require()s `@tensorflow/tfjs` and `@tensorflow/tfjs-backend-wasm` and re-exports both as
-//   `faceapi.tf`; all tensor work here goes through `faceapi.tf`, so it is the very tfjs engine face-api uses.
-// - In Node the wasm backend finds its .wasm files next to its own module; setWasmPaths is not called.
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+// face-api's node-wasm bundle and its tfjs engine are loaded by src/eval/peers/tfjs-runtime.ts (the peer rows use
+// the same engine); this file keeps its own recognition-net instance so the package-global nets are left alone.
+import { join, resolve } from 'node:path';
+import { loadFaceApi, packageRoot } from '../../src/eval/peers/tfjs-runtime.ts';
 
 /** 128-d face descriptors from face-api's FaceRecognitionNet (wasm backend). */
 export interface FaceApiRecognizer {
@@ -25,48 +20,8 @@ export const FACE_API_CROP_SIZE = 150;
 /** Length of one face-api descriptor. */
 export const FACE_API_DESCRIPTOR_LENGTH = 128;
 
-// The small parts of tfjs and face-api used here.
-interface TfTensor {
-  readonly shape: number[];
-  dispose(): void;
-}
-interface TfModule {
-  setBackend(name: string): Promise<boolean>;
-  ready(): Promise<void>;
-  getBackend(): string;
-  tensor4d(values: Float32Array, shape: [number, number, number, number], dtype: 'float32'): TfTensor;
-}
-interface RecognitionNet {
-  loadFromDisk(dir: string): Promise<void>;
-  readonly isLoaded: boolean;
-  computeFaceDescriptor(input: TfTensor): Promise<Float32Array | Float32Array[]>;
-  dispose(): void;
-}
-interface FaceApiModule {
-  readonly tf: TfModule;
-  readonly version: string;
-  FaceRecognitionNet: new () => RecognitionNet;
-}
-
-const require = createRequire(import.meta.url);
-const faceApiRoot = dirname(require.resolve('@vladmandic/face-api/package.json'));
-
-let faceApiPromise: Promise<FaceApiModule> | undefined;
+const faceApiRoot = packageRoot('@vladmandic/face-api');
 const recognizers = new Map<string, Promise<FaceApiRecognizer>>();
-
-/** Loads the node-wasm face-api bundle and switches its tfjs to the wasm backend (once). */
-function loadFaceApi(): Promise<FaceApiModule> {
-  faceApiPromise ??= (async () => {
-    const faceapi = require(join(faceApiRoot, 'dist', 'face-api.node-wasm.js')) as FaceApiModule;
-    const tf = faceapi.tf;
-    if (!(await tf.setBackend('wasm'))) throw new Error('face-api reference: tfjs could not initialise the wasm backend');
-    await tf.ready();
-    if (tf.getBackend() !== 'wasm') throw new Error(`face-api reference: tfjs backend is '${tf.getBackend()}', expected 'wasm'`);
-    return faceapi;
-  })();
-  faceApiPromise.catch(() => (faceApiPromise = undefined));
-  return faceApiPromise;
-}
 
 /** Loads face-api (node-wasm build) with its recognition net once; later calls reuse it. */
 export async function faceApiRecognizer(modelDir?: string): Promise<FaceApiRecognizer> {

@@ -2,7 +2,8 @@
 // model's calibrated threshold. No face, several faces, huge or corrupt images all have defined answers.
 import type { PaeModel, TaskRecord } from '../pae/index.ts';
 import { faceApiDetector, type DetectedFace, type FaceDetector } from './detector.ts';
-import { decodePhoto, downscale, faceCrop, type Box } from './photo.ts';
+import { InputError } from './input-error.ts';
+import { decodePhoto, downscale, faceCrop, type Box, type Photo } from './photo.ts';
 import { createRuntime, type RuntimeKind, type TaskAnswer, type TaskRuntime } from './runtime.ts';
 
 /** Detection runs on a copy whose longer side is at most this (boxes are mapped back to the photo). */
@@ -43,37 +44,44 @@ export class Analyzer {
     return new Analyzer(model, detector, await createRuntime(model, o.runtime ?? 'onnx', o.tasks));
   }
 
-  /** Faces in the photo (largest first) with every task's answer. */
-  async analyze(input: string | Uint8Array, source = typeof input === 'string' ? input : 'upload'): Promise<Analysis> {
+  /** The decoded photo and its faces, largest first, in photo pixels (detected on a copy at most DETECT_SIDE wide). */
+  private async findFaces(input: string | Uint8Array, source: string): Promise<{ photo: Photo; faces: DetectedFace[]; decodeMs: number }> {
     const t0 = performance.now();
     const photo = await decodePhoto(input, source);
-    const t1 = performance.now();
+    const decodeMs = performance.now() - t0;
     const { photo: small, scale } = await downscale(photo, DETECT_SIDE);
-    const found: DetectedFace[] = (await this.detector.detect(small)).map((f) => ({
+    const faces: DetectedFace[] = (await this.detector.detect(small)).map((f) => ({
       ...f,
       box: f.box.map((v) => v / scale) as Box,
       landmarks: f.landmarks.map(([x, y]) => [x / scale, y / scale] as [number, number]),
     }));
-    found.sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3]);
+    faces.sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3]);
+    return { photo, faces, decodeMs };
+  }
+
+  /** Faces in the photo (largest first) with every task's answer. */
+  async analyze(input: string | Uint8Array, source = typeof input === 'string' ? input : 'upload'): Promise<Analysis> {
+    const t0 = performance.now();
+    const { photo, faces, decodeMs } = await this.findFaces(input, source);
     const t2 = performance.now();
     const size = this.model.config.inputSize;
-    const crops = await Promise.all(found.map((f) => faceCrop(photo, f.box, size)));
+    const crops = await Promise.all(faces.map((f) => faceCrop(photo, f.box, size)));
     const answers = await this.runtime.run(crops);
     const t3 = performance.now();
     return {
       source,
       width: photo.width,
       height: photo.height,
-      faces: found.map((f, i) => ({ box: f.box, score: f.score, landmarks: f.landmarks, tasks: answers[i]! })),
-      ms: { decode: t1 - t0, detect: t2 - t1, tasks: t3 - t2 },
+      faces: faces.map((f, i) => ({ box: f.box, score: f.score, landmarks: f.landmarks, tasks: answers[i]! })),
+      ms: { decode: decodeMs, detect: t2 - t0 - decodeMs, tasks: t3 - t2 },
     };
   }
 
   /** The identity task used by verify: the named one, or the first identity task. */
   identityTask(name?: string): TaskRecord {
-    const t = name ? this.model.task(name) : this.model.tasks.find((x) => x.kind === 'identity');
+    const t = name ? this.model.tasks.find((x) => x.name === name) : this.model.tasks.find((x) => x.kind === 'identity');
     if (!t || t.kind !== 'identity')
-      throw new Error(`paenet: the model has no identity task${name ? ` named '${name}'` : ''} to verify with`);
+      throw new InputError(`paenet: the model has no identity task${name ? ` named '${name}'` : ''} to verify with`);
     if (!this.runtime.tasks.includes(t)) throw new Error(`paenet: the runtime was created without the identity task '${t.name}'`);
     return t;
   }
@@ -93,11 +101,9 @@ export class Analyzer {
       [a, typeof a === 'string' ? a : 'first upload'],
       [b, typeof b === 'string' ? b : 'second upload'],
     ] as const) {
-      const photo = await decodePhoto(input, source);
-      const { photo: small, scale } = await downscale(photo, DETECT_SIDE);
-      const found = (await this.detector.detect(small)).sort((x, y) => y.box[2] * y.box[3] - x.box[2] * x.box[3]);
-      if (found.length === 0) throw new Error(`${source}: no face found`);
-      const box = found[0]!.box.map((v) => v / scale) as Box;
+      const { photo, faces: found } = await this.findFaces(input, source);
+      if (found.length === 0) throw new InputError(`${source}: no face found`);
+      const box = found[0]!.box;
       faces.push(box);
       const crop = await faceCrop(photo, box, size);
       const [plain, mirrored] = await this.runtime.run([crop, mirror(crop, size)]);

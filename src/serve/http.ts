@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { packageRoot } from '../eval/peers/tfjs-runtime.ts';
 import { computeLedger } from '../pae/index.ts';
 import type { Analyzer } from './analyze.ts';
+import { InputError } from './input-error.ts';
 import { BoundedQueue, QueueFullError } from './queue.ts';
 import { webPage } from './web-page.ts';
 
@@ -40,7 +41,7 @@ class ClientError extends Error {
 function statusOf(e: Error): number {
   if (e instanceof ClientError) return e.statusCode;
   if (e instanceof QueueFullError) return 503;
-  if (/not a decodable image|image too large|no face found|no task named|no identity task/.test(e.message)) return 422;
+  if (e instanceof InputError) return 422;
   const code = (e as { statusCode?: number }).statusCode;
   return typeof code === 'number' && code >= 400 && code < 500 ? code : 500;
 }

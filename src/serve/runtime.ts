@@ -2,7 +2,7 @@
 // libtorch forward (the fallback, and the reference the ONNX graph is checked against).
 import * as ort from 'onnxruntime-node';
 import type { PaeModel, TaskRecord } from '../pae/index.ts';
-import { embedImages, predictProbabilities, type ImageSet } from '../tasks/index.ts';
+import { embedImages, predictProbabilities, unlabelledSet, type ImageSet } from '../tasks/index.ts';
 import { exportOnnx, ONNX_INPUT } from './onnx/export-model.ts';
 import { toNchw } from './onnx/parity.ts';
 
@@ -39,15 +39,7 @@ function asSet(crops: Uint8Array[], size: number): ImageSet {
     if (c.length !== px) throw new Error(`paenet: crop ${i} has ${c.length} bytes, expected ${px} (${size}×${size} RGB)`);
     pixels.set(c, i * px);
   });
-  return {
-    source: 'crops',
-    pixels,
-    labels: new Int32Array(crops.length),
-    classNames: [],
-    size,
-    paths: [],
-    skipped: { empty: 0, negative: 0, badImages: 0 },
-  };
+  return unlabelledSet(pixels, size, 'crops');
 }
 
 /** A runtime for `tasks` (default: every task) of `model`; the model must outlive a libtorch runtime. */

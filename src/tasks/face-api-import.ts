@@ -1,9 +1,9 @@
 // Adopts face-api.js's pretrained face-recognition ResNet (dlib's 128-d descriptor net) as task 1 of a new model.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { noGrad, tensor, tidy } from '../engine/index.ts';
+import { packageRoot } from '../io/packages.ts';
 import { readTfjsWeights, type TfjsWeight } from '../io/tfjs-weights.ts';
 import { BN_EPS, configFromPreset, PaeModel, type InputTransform, type Provenance, type TaskRecord } from '../pae/index.ts';
 
@@ -43,7 +43,7 @@ export function faceApiPackageDir(dir?: string): string {
     return resolve(dir);
   }
   try {
-    return dirname(createRequire(import.meta.url).resolve(`${FACE_API_RECOGNITION.package}/package.json`));
+    return packageRoot(FACE_API_RECOGNITION.package);
   } catch {
     throw new Error(
       `paenet: ${FACE_API_RECOGNITION.package} is not installed (npm install ${FACE_API_RECOGNITION.package}, or pass --package-dir)`,

@@ -19,6 +19,21 @@ export interface ImageSet {
   skipped: { empty: number; negative: number; badImages: number };
 }
 
+/** Images without labels (pair images, crops to predict on): packed `size`×`size` RGB HWC pixels. */
+export function unlabelledSet(pixels: Uint8Array, size: number, source: string, paths: string[] = []): ImageSet {
+  const n = pixels.length / (size * size * 3);
+  if (!Number.isInteger(n)) throw new Error(`${source}: ${pixels.length} bytes are not whole ${size}×${size} RGB images`);
+  return {
+    source,
+    pixels,
+    labels: new Int32Array(n).fill(-1),
+    classNames: [],
+    size,
+    paths,
+    skipped: { empty: 0, negative: 0, badImages: 0 },
+  };
+}
+
 export interface LoadOptions {
   /** Label column. */
   label: string;
@@ -130,15 +145,7 @@ export async function loadPairSet(pairsPath: string, size: number, onProgress?: 
     const f = decoded.failed[0]!;
     throw new Error(`${pairsPath}: ${decoded.failed.length} pair image(s) could not be decoded (first: ${f.path}: ${f.message})`);
   }
-  const images: ImageSet = {
-    source: pairsPath,
-    pixels: decoded.pixels,
-    labels: new Int32Array(pairs.images.length).fill(-1),
-    classNames: [],
-    size,
-    paths: pairs.images,
-    skipped: { empty: 0, negative: 0, badImages: 0 },
-  };
+  const images = unlabelledSet(decoded.pixels, size, pairsPath, pairs.images);
   return { pairs, images, a: Int32Array.from(pairs.pairs, (p) => p.ia), b: Int32Array.from(pairs.pairs, (p) => p.ib) };
 }
 

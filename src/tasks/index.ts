@@ -5,6 +5,7 @@ export {
   imageCount,
   readLabelled,
   subsetImageSet,
+  unlabelledSet,
   type ImageSet,
   type PairSet,
   type LoadOptions,

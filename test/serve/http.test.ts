@@ -93,6 +93,8 @@ test('POST /v1/verify: a face against itself is the same person, with the model 
   const v = r.json<{ same: boolean; distance: number; threshold: number }>();
   assert.ok(v.same && v.distance < 1e-5);
   assert.equal(v.threshold, 0.06);
+  const unknown = await app.inject({ method: 'POST', url: '/v1/verify', payload: { a: b64, b: b64, task: 'nope' } });
+  assertError(unknown, 422, /no identity task named 'nope'/);
 });
 
 test('the bounded queue answers 503 beyond its capacity, never 500; all others succeed', async () => {

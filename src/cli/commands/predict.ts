@@ -2,22 +2,14 @@
 import type { Command } from 'commander';
 import { decodeImage } from '../../data/index.ts';
 import type { PaeModel, TaskRecord } from '../../pae/index.ts';
-import { embedImages, predictProbabilities, rowCosineDistance, type ImageSet } from '../../tasks/index.ts';
+import { embedImages, predictProbabilities, rowCosineDistance, unlabelledSet, type ImageSet } from '../../tasks/index.ts';
 import { pct, printJson } from '../format.ts';
 import { openModel } from '../model-io.ts';
 
 async function imageSet(paths: string[], size: number): Promise<ImageSet> {
   const pixels = new Uint8Array(paths.length * size * size * 3);
   for (let i = 0; i < paths.length; i++) pixels.set(await decodeImage(paths[i]!, size), i * size * size * 3);
-  return {
-    source: 'cli',
-    pixels,
-    labels: new Int32Array(paths.length).fill(-1),
-    classNames: [],
-    size,
-    paths,
-    skipped: { empty: 0, negative: 0, badImages: 0 },
-  };
+  return unlabelledSet(pixels, size, 'cli', paths);
 }
 
 export interface TaskAnswer {

@@ -1,9 +1,11 @@
 // The tfjs engine the peer toolkits run on: face-api's node-wasm bundle, whose `tf` is @tensorflow/tfjs on the
 // wasm backend (no native tfjs-node, which cannot install offline). Human's graph models run on the same engine.
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type * as Tf from '@tensorflow/tfjs';
+import { packageRoot } from '../../io/packages.ts';
+
+export { packageRoot, packageVersion } from '../../io/packages.ts';
 
 export type { Tf };
 
@@ -27,20 +29,6 @@ export interface FaceApiNet {
 }
 
 const require = createRequire(import.meta.url);
-
-/** Folder of an installed package, e.g. '@vladmandic/face-api' (searched like require, whatever its `exports` allow). */
-export function packageRoot(name: string): string {
-  for (const base of require.resolve.paths(name) ?? []) {
-    const dir = join(base, name);
-    if (existsSync(join(dir, 'package.json'))) return dir;
-  }
-  throw new Error(`paenet: the npm package ${name} is not installed (npm ci installs it)`);
-}
-
-/** Version of an installed package. */
-export function packageVersion(name: string): string {
-  return (require(join(packageRoot(name), 'package.json')) as { version: string }).version;
-}
 
 let faceApi: Promise<FaceApiModule> | undefined;
 

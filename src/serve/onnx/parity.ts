@@ -1,7 +1,7 @@
 // Checks an exported graph against the libtorch forward it came from: the max |difference| per task output.
 import * as ort from 'onnxruntime-node';
 import type { PaeModel } from '../../pae/index.ts';
-import { embedImages, predictProbabilities, type ImageSet } from '../../tasks/index.ts';
+import { embedImages, predictProbabilities, unlabelledSet, type ImageSet } from '../../tasks/index.ts';
 import { ONNX_INPUT } from './export-model.ts';
 
 /** Deterministic pseudo-random crops (the check needs inputs, not faces). */
@@ -9,15 +9,7 @@ export function probeImages(n: number, size: number, seed = 12345): ImageSet {
   const pixels = new Uint8Array(n * size * size * 3);
   let s = seed >>> 0;
   for (let i = 0; i < pixels.length; i++) pixels[i] = (s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 24;
-  return {
-    source: 'probe',
-    pixels,
-    labels: new Int32Array(n),
-    classNames: [],
-    size,
-    paths: [],
-    skipped: { empty: 0, negative: 0, badImages: 0 },
-  };
+  return unlabelledSet(pixels, size, 'probe');
 }
 
 /** NCHW float 0..255 from HWC uint8 crops: what the exported graph takes. */

@@ -98,6 +98,22 @@ export interface AddTaskResult {
   individualSeconds: number;
 }
 
+/** Decoding a large set takes seconds: an onProgress callback that shows it on the bar and notes the total when done. */
+export function decodeProgress(sinks: AddTaskSinks, what: string): (done: number, total: number) => void {
+  let shown = -1;
+  return (done, total) => {
+    if (shown < 0) {
+      sinks.progress?.start(what, total);
+      shown = 0;
+    }
+    for (; shown < done; shown++) sinks.progress?.tick();
+    if (done === total) {
+      sinks.progress?.stop();
+      sinks.note?.(`${what}: ${total} images`);
+    }
+  };
+}
+
 /** Label column default per kind. */
 function labelOf(spec: AddTaskSpec): string {
   return spec.label ?? 'label';
@@ -135,21 +151,7 @@ interface TaskInputs {
 async function loadTaskData(spec: AddTaskSpec, size: number, sinks: AddTaskSinks): Promise<TaskInputs> {
   if (!existsSync(spec.data)) throw new Error(`${spec.data}: data manifest not found`);
   const label = labelOf(spec);
-  // Decoding a large set takes seconds: show it on the progress bar, and note the total when done.
-  const progress = (what: string) => {
-    let shown = -1;
-    return (done: number, total: number): void => {
-      if (shown < 0) {
-        sinks.progress?.start(what, total);
-        shown = 0;
-      }
-      for (; shown < done; shown++) sinks.progress?.tick();
-      if (done === total) {
-        sinks.progress?.stop();
-        sinks.note?.(`${what}: ${total} images`);
-      }
-    };
-  };
+  const progress = (what: string) => decodeProgress(sinks, what);
   const badImage = (path: string, message: string): void => sinks.note?.(`skipped bad image ${path}: ${message}`);
   if (spec.folds && spec.kind !== 'classify')
     throw new Error('paenet: --folds applies to classify tasks (identity tasks are validated on pairs)');

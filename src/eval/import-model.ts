@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import type { PaeModel, Provenance } from '../pae/index.ts';
 import { faceApiPackageDir, importFaceApiRecognition, loadPairSet, type FaceApiImport } from '../tasks/index.ts';
+import { decodeProgress, type AddTaskSinks } from './add-task.ts';
 import { evaluateVerificationTask, type VerificationReport } from './protocols.ts';
 
 /** Pretrained networks paenet can adopt. */
@@ -26,14 +27,14 @@ export interface ImportResult {
 }
 
 /** Imports a pretrained network as task 1; with pairs, records its accuracy and calibrated threshold. */
-export async function importPretrained(spec: ImportSpec, provenance: Provenance): Promise<ImportResult> {
+export async function importPretrained(spec: ImportSpec, provenance: Provenance, sinks: AddTaskSinks = {}): Promise<ImportResult> {
   if (!(PRETRAINED_SOURCES as readonly string[]).includes(spec.from))
     throw new Error(`paenet: unknown --from '${spec.from}' (known: ${PRETRAINED_SOURCES.join(', ')})`);
   if (spec.pairs !== undefined && !existsSync(spec.pairs)) throw new Error(`${spec.pairs}: no such pairs file`);
   const { model, source } = importFaceApiRecognition(faceApiPackageDir(spec.packageDir), spec.name ?? 'identity', provenance);
   try {
     if (spec.pairs === undefined) return { model, source };
-    const pairs = await loadPairSet(spec.pairs, model.config.inputSize);
+    const pairs = await loadPairSet(spec.pairs, model.config.inputSize, decodeProgress(sinks, 'decoding pair images'));
     const verification = evaluateVerificationTask(model.net, 1, pairs);
     const record = model.tasks[0]!;
     record.metric = { name: 'verification-accuracy', value: verification.value, trained: verification.value };

@@ -20,7 +20,7 @@ import {
   type TrainConfig,
 } from '../pae/index.ts';
 import { DistillTaskData, loadImageSet, loadPairSet, type PairSet } from '../tasks/index.ts';
-import type { AddTaskSinks } from './add-task.ts';
+import { decodeProgress, type AddTaskSinks } from './add-task.ts';
 import type { CheckpointDir } from './checkpoint.ts';
 import { evaluateVerificationTask, verificationValidator, type VerificationReport } from './protocols.ts';
 
@@ -88,12 +88,13 @@ export async function pruneIdentityTask(
   validateRatios(pruneCfg.ratios);
   manualSeed(spec.seed ?? 0);
   const size = model.config.inputSize;
-  const pairSet: PairSet = await loadPairSet(spec.pairs, size);
+  const pairSet: PairSet = await loadPairSet(spec.pairs, size, decodeProgress(sinks, 'decoding pair images'));
   const images = await loadImageSet(spec.data, {
     label: 'label',
     split: spec.split ?? 'train',
     size,
     ...(spec.limit ? { limit: spec.limit } : {}),
+    onProgress: decodeProgress(sinks, 'decoding images to distil on'),
   });
   sinks.note?.(`${spec.data}: ${images.labels.length} images to distil on; ${spec.pairs}: ${pairSet.pairs.pairs.length} pairs`);
   const id = record.id;

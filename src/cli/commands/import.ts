@@ -5,6 +5,7 @@ import { importPretrained, PRETRAINED_SOURCES } from '../../eval/import-model.ts
 import { computeLedger, saveModel } from '../../pae/index.ts';
 import { mib, pct, printJson } from '../format.ts';
 import { provenance } from '../model-io.ts';
+import { terminalProgress } from '../progress.ts';
 
 interface Options {
   from: string;
@@ -31,6 +32,7 @@ export function registerImport(program: Command): void {
       const { model, source, verification } = await importPretrained(
         { from: o.from, name: o.name, ...(o.packageDir ? { packageDir: o.packageDir } : {}), ...(o.pairs ? { pairs: o.pairs } : {}) },
         provenance(),
+        { progress: terminalProgress(!o.json), note: (line) => void (o.json ? undefined : process.stderr.write(`${line}\n`)) },
       );
       try {
         saveModel(model, file);

@@ -9,6 +9,7 @@ export {
   enableGrad,
   isGradEnabled,
   manualSeed,
+  DEFAULT_SEED,
   setNumThreads,
   getNumThreads,
   availableDevices,

@@ -52,8 +52,15 @@ function load(): NativeAddon {
       `paenet: the libtorch addon is not built (${file} is missing): run \`npm install\` in ${root} (needs \`apt-get install -y libtorch-dev\` or LIBTORCH=<dir>)`,
     );
   }
-  return createRequire(import.meta.url)(file) as NativeAddon;
+  const addon = createRequire(import.meta.url)(file) as NativeAddon;
+  // A fixed default seed, as PyTorch has: without it two runs of the same command drew different initial weights
+  // (measured with Debian's libtorch), so nothing that creates weights before seeding was reproducible.
+  addon.manualSeed(DEFAULT_SEED);
+  return addon;
 }
+
+/** The generators' seed at load: PyTorch's default_rng_seed_val. */
+export const DEFAULT_SEED = 67280421310721;
 
 /** The loaded addon (loaded once, on first import). */
 export const native: NativeAddon = load();

@@ -24,7 +24,10 @@ export function isGradEnabled(): boolean {
   return native.isGradEnabled();
 }
 
-/** Seeds libtorch's generators (CPU and CUDA): same seed, same draws. */
+/** The seed every process starts from (set when the addon loads). */
+export { DEFAULT_SEED } from './native.ts';
+
+/** Seeds libtorch's generators (CPU and CUDA): same seed, same draws. Every process starts at DEFAULT_SEED. */
 export function manualSeed(seed: number): void {
   native.manualSeed(seed);
 }

@@ -254,6 +254,8 @@ async function runMethod(
     individual: [],
     outcomes: [],
   };
+  // Seeded here too: every method starts from the same initial weights, whatever ran before it in the process.
+  if (!saved) manualSeed(cfg.seed ?? 0);
   const model = saved?.model ?? (await newModel(cfg, provenance));
   try {
     if (saved) sinks.note?.(`${method}: resuming after task ${progress.done} of ${cfg.tasks.length} (${ck.dir})`);

@@ -54,7 +54,7 @@ export function experimentMarkdown(r: ExperimentResult, meta: ReportMeta): strin
         `| ${t.name} | ${t.metric} | ${pct(t.individual)} | ${pct(t.pae)} | ${pct(t.trained)} | ${pct(t.ratio)} % | ${t.expansions} | ${mb(t.moduleBytes)} | ${mb(perIndividual)} | ${t.seconds.toFixed(0)} |`,
     ),
     '',
-    `Unified model: ${mb(l.fileTensorBytes)} MB of tensors (dense ${mb(l.denseBytes)} MB + owner map ${mb(l.ownerBytes)} MB) for ${r.tasks.length} tasks, ` +
+    `Unified model: ${mb(l.fileTensorBytes)} MB of tensors (stored weights ${mb(l.storedWeightBytes)} MB + owner map ${mb(l.ownerBytes)} MB + BN and heads; freed weights are not stored) for ${r.tasks.length} tasks, ` +
       `vs ${mb(l.individualBytes)} MB for ${r.tasks.length} individual networks: **${(100 * l.fractionOfIndividual).toFixed(1)} %**.`,
     '',
     '## Every method on the same backbone, data and seeds',

@@ -3,6 +3,7 @@ import { tidy } from '../engine/index.ts';
 import { layerSpecs } from './config.ts';
 import type { PaeModel } from './model.ts';
 import { PackableNet } from './network.ts';
+import { freeWeightsAreZero } from './ownership.ts';
 
 const F32 = 4;
 const MASK = 1;
@@ -30,6 +31,8 @@ export interface LayerCapacity {
   free: number;
   /** Weights owned per task id. */
   owned: Record<number, number>;
+  /** The file stores only this layer's owned weights (its free weights are all 0); otherwise every weight. */
+  sparse: boolean;
 }
 
 export interface Ledger {
@@ -41,7 +44,9 @@ export interface Ledger {
   denseBytes: number;
   /** 1 B × every weight: the owner map as stored. */
   ownerBytes: number;
-  /** Bytes of all tensors in the file (denseBytes + ownerBytes). */
+  /** 4 B × the backbone weights the file stores: owned ones only in sparse layers, every one in the others. */
+  storedWeightBytes: number;
+  /** Bytes of all tensors in the file (storedWeightBytes + every task's BN, biases and head + ownerBytes). */
   fileTensorBytes: number;
   /** N individual networks of the same backbone (unexpanded width), each with its own BN and head. */
   individualBytes: number;
@@ -70,7 +75,8 @@ export function computeLedger(model: PaeModel): Ledger {
     tidy(() => {
       const owned: Record<number, number> = {};
       for (const t of model.tasks) owned[t.id] = l.owner.eq(t.id).countNonzero();
-      return { name: l.spec.name, total: l.weight.numel, free: l.owner.eq(0).countNonzero(), owned };
+      const free = l.owner.eq(0).countNonzero();
+      return { name: l.spec.name, total: l.weight.numel, free, owned, sparse: freeWeightsAreZero(l) };
     }),
   );
   const tasks: TaskLedger[] = model.tasks.map((t) => {
@@ -103,7 +109,8 @@ export function computeLedger(model: PaeModel): Ledger {
   const headOf = (t: (typeof model.tasks)[number]): number =>
     t.head.dropped ? 0 : F32 * t.head.classes * (model.config.embedDim + (t.head.kind === 'linear' ? 1 : 0));
   const individualBytes = model.tasks.reduce((n, t) => n + backbone + headOf(t), 0);
-  const fileTensorBytes = denseBytes + ownerBytes;
+  const storedWeightBytes = F32 * layers.reduce((n, l) => n + (l.sparse ? l.total - l.free : l.total), 0);
+  const fileTensorBytes = storedWeightBytes + perTask + ownerBytes;
   return {
     tasks,
     layers,
@@ -111,6 +118,7 @@ export function computeLedger(model: PaeModel): Ledger {
     freeWeights,
     denseBytes,
     ownerBytes,
+    storedWeightBytes,
     fileTensorBytes,
     individualBytes,
     individualWeights: individual.weights,

@@ -1,4 +1,6 @@
 // The *.pae file: safetensors tensors + a JSON manifest, written atomically, validated and checksummed on load.
+// A layer whose free weights are all 0 (every finished model) stores only its owned weights (`owned_weight`, see
+// owned-weights.ts); a layer caught mid-task with values in free weights stores them densely (`weight`).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { noGrad, tensor, tidy, type DType, type Tensor } from '../engine/index.ts';
@@ -6,11 +8,15 @@ import { decodeSafetensors, encodeSafetensors, typedFromRecord, type SafeDtype, 
 import { writeFileAtomicSync } from '../io/atomic-write.ts';
 import { validateConfig } from './config.ts';
 import { computeLedger } from './ledger.ts';
+import { packOwned, unpackOwned } from './owned-weights.ts';
+import { freeWeightsAreZero } from './ownership.ts';
 import { PaeModel, slotOptions, type Provenance, type TaskRecord } from './model.ts';
 import { PackableNet } from './network.ts';
 
-/** Bumped on any incompatible change of names, shapes or manifest fields. */
-export const FORMAT_VERSION = 1;
+/** Bumped on any incompatible change of names, shapes or manifest fields. 2: owned-only layer weights. */
+export const FORMAT_VERSION = 2;
+/** Versions this reader understands: version 1 files store every layer densely, which version 2 still allows. */
+const READABLE_VERSIONS = [1, 2];
 export const MANIFEST_KEY = 'paenet';
 export const CHECKSUM_KEY = 'paenet.sha256';
 
@@ -23,7 +29,7 @@ function record(t: Tensor): TensorRecord {
   return { dtype, shape: t.shape, data: new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength) };
 }
 
-/** Every tensor of the model under its file name. */
+/** Every tensor of the model under its (dense) file name; the file holds one tensor for each. */
 export function modelTensors(model: PaeModel): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
   for (const l of model.net.layers) {
@@ -69,6 +75,16 @@ export function modelChecksum(manifestJson: string, data: Uint8Array | readonly 
 export function saveModel(model: PaeModel, path: string): void {
   const records = new Map<string, TensorRecord>();
   for (const [name, t] of modelTensors(model)) records.set(name, record(t));
+  for (const l of model.net.layers) {
+    if (!freeWeightsAreZero(l)) continue;
+    const owned = packOwned(l.weight.data() as Float32Array, l.owner.data() as Uint8Array);
+    records.delete(`layer/${l.spec.name}/weight`);
+    records.set(`layer/${l.spec.name}/owned_weight`, {
+      dtype: 'F32',
+      shape: [owned.length],
+      data: new Uint8Array(owned.buffer, owned.byteOffset, owned.byteLength),
+    });
+  }
   const manifest: Manifest = {
     format: 'paenet',
     formatVersion: FORMAT_VERSION,
@@ -111,19 +127,34 @@ export function loadModel(path: string): PaeModel {
     fail(path, 'manifest is not valid JSON');
   }
   if (manifest.format !== 'paenet') fail(path, 'manifest format is not "paenet"');
-  if (manifest.formatVersion !== FORMAT_VERSION) {
-    fail(path, `model format version ${manifest.formatVersion} is not supported (this paenet reads version ${FORMAT_VERSION})`);
+  if (!READABLE_VERSIONS.includes(manifest.formatVersion)) {
+    fail(
+      path,
+      `model format version ${manifest.formatVersion} is not supported (this paenet reads versions ${READABLE_VERSIONS.join(', ')})`,
+    );
   }
   const config = validateConfig(manifest.backbone, path);
   if (!Array.isArray(manifest.tasks)) fail(path, 'manifest has no task list');
   const net = PackableNet.create(config);
   const model = new PaeModel(net, manifest.tasks, manifest.provenance);
   try {
-    const take = (name: string, shape: number[]): Tensor => {
+    const stored = (name: string, shape: number[] | null): TensorRecord => {
       const r = tensors.get(name);
       if (!r) fail(path, `missing tensor ${name}`);
-      if (r.shape.join() !== shape.join()) fail(path, `tensor ${name} has shape [${r.shape}], expected [${shape}]`);
-      return tensor(typedFromRecord(r), r.shape);
+      if (shape && r.shape.join() !== shape.join()) fail(path, `tensor ${name} has shape [${r.shape}], expected [${shape}]`);
+      return r;
+    };
+    const take = (name: string, shape: number[]): Tensor => tensor(typedFromRecord(stored(name, shape)), shape);
+    /** A layer's dense weights: stored as they are, or rebuilt from its owned weights and owner map. */
+    const layerWeight = (name: string, shape: number[], owner: Tensor): Tensor => {
+      const packed = `layer/${name}/owned_weight`;
+      if (!tensors.has(packed)) return take(`layer/${name}/weight`, shape);
+      if (tensors.has(`layer/${name}/weight`)) fail(path, `layer ${name} is stored both densely and as owned weights`);
+      const r = stored(packed, null);
+      if (r.dtype !== 'F32' || r.shape.length !== 1) fail(path, `tensor ${packed} must be a 1-d F32 tensor`);
+      const dense = unpackOwned(typedFromRecord(r) as Float32Array, owner.data() as Uint8Array);
+      if (typeof dense === 'string') fail(path, `tensor ${packed} ${dense}`);
+      return tensor(dense, shape);
     };
     for (const t of manifest.tasks) {
       if (t.level > config.expansions.length)
@@ -135,7 +166,8 @@ export function loadModel(path: string): PaeModel {
       tidy(() => {
         for (const l of net.layers) {
           const shape = l.weight.shape;
-          l.replace(take(`layer/${l.spec.name}/weight`, shape), take(`layer/${l.spec.name}/owner`, shape));
+          const owner = take(`layer/${l.spec.name}/owner`, shape);
+          l.replace(layerWeight(l.spec.name, shape, owner), owner);
           for (const [task, n] of l.norms) {
             for (const [key, field] of [
               ['weight', 'weight'],

@@ -60,6 +60,14 @@ export function releaseToRatio(layer: PackableLayer, task: number, ratio: number
   return n;
 }
 
+/**
+ * True when every free weight (owner 0) of the layer is exactly 0, as after a task ends (zeroFree) or a release:
+ * then a file need not store them. A free weight can hold a value only mid-task (fresh expansion channels).
+ */
+export function freeWeightsAreZero(layer: PackableLayer): boolean {
+  return tidy(() => layer.weight.detach().maskedFill(layer.owner.eq(0).logicalNot(), 0).countNonzero() === 0);
+}
+
 /** The paper's "pruned rate" of a task: free / (free + owned-by-task) over all layers. */
 export function prunedRatio(net: PackableNet, task: number): number {
   let free = 0;

@@ -129,16 +129,16 @@ describe('bad input', { concurrency: 3 }, () => {
   });
 
   test('a model file of another format version is rejected as a version problem', async () => {
-    // Control: the same rewrite keeping version 1 loads, so only the version differs in v2.pae.
-    const [same, v2, unsigned] = ['v1.pae', 'v2.pae', 'v2-unsigned.pae'].map((f) => join(dir, f)) as [string, string, string];
-    rewriteManifest(model, same, (m) => assert.equal(m.formatVersion, 1));
-    rewriteManifest(model, v2, (m) => void (m.formatVersion = 2));
+    // Control: the same rewrite keeping the current version loads, so only the version differs in v3.pae.
+    const [same, v3, unsigned] = ['v2.pae', 'v3.pae', 'v3-unsigned.pae'].map((f) => join(dir, f)) as [string, string, string];
+    rewriteManifest(model, same, (m) => assert.equal(m.formatVersion, 2));
+    rewriteManifest(model, v3, (m) => void (m.formatVersion = 3));
     // The same edit without re-signing is rejected too (the checksum covers the manifest).
-    rewriteManifest(model, unsigned, (m) => void (m.formatVersion = 2), false);
-    const [ok, bad, badUnsigned] = await all(['info', same, '--json'], ['predict', v2, FACE], ['info', unsigned]);
+    rewriteManifest(model, unsigned, (m) => void (m.formatVersion = 3), false);
+    const [ok, bad, badUnsigned] = await all(['info', same, '--json'], ['predict', v3, FACE], ['info', unsigned]);
     assert.equal(ok!.status, 0, ok!.stderr);
-    assertOneLineError(bad!, v2, /model format version 2 is not supported \(this paenet reads version 1\)/);
-    assertOneLineError(badUnsigned!, unsigned, /checksum|format version 2/);
+    assertOneLineError(bad!, v3, /model format version 3 is not supported \(this paenet reads versions 1, 2\)/);
+    assertOneLineError(badUnsigned!, unsigned, /checksum|format version 3/);
   });
 
   test('predict: undecodable and missing images', async () => {

@@ -34,6 +34,7 @@ interface Ledger {
   freeWeights: number;
   denseBytes: number;
   ownerBytes: number;
+  storedWeightBytes: number;
   fileTensorBytes: number;
   individualBytes: number;
   fractionOfIndividual: number;
@@ -227,7 +228,7 @@ test('info --json: tasks, labels, goals, accuracies and a consistent ledger', ()
     l.totalWeights,
     l.layers.reduce((n, layer) => n + layer.total, 0),
   );
-  assert.equal(l.fileTensorBytes, l.denseBytes + l.ownerBytes);
+  assert.equal(l.fileTensorBytes, l.denseBytes - 4 * l.freeWeights + l.ownerBytes, 'freed weights are not stored');
   assert.ok(Math.abs(l.fractionOfIndividual - l.fileTensorBytes / l.individualBytes) < 1e-12);
   // The ledger's file bytes are the tensor bytes actually in the file.
   const { tensors } = decodeSafetensors(readFileSync(model), model);

@@ -22,19 +22,32 @@ test("computeLedger's numbers equal the file's tensors and add up", async () => 
       assert.equal(r.data.byteLength, r.shape.reduce((a, b) => a * b, 1) * DTYPE_SIZE[r.dtype], `${name}: bytes match its shape`);
     }
 
-    // Whole file: every tensor's bytes; by hand 5 B × 7915 weights + BN (1408 + 1472) + heads (4·33·4 + 3·33·4) = 43379.
+    // Whole file: every tensor's bytes; by hand 4 B × 5707 owned weights (the 2208 free ones are not stored)
+    // + 1 B × 7915 owner tags + BN (1408 + 1472) + heads (4·33·4 + 3·33·4) = 34547.
     const fileBytes = bytesOf(tensors, () => true);
     assert.equal(ledger.fileTensorBytes, fileBytes);
-    assert.equal(fileBytes, 43379);
+    assert.equal(fileBytes, 34547);
+    assert.ok(
+      ledger.layers.every((l) => l.sparse),
+      'a finished model stores owned weights only',
+    );
+    assert.equal(
+      [...tensors.keys()].filter((n) => n.endsWith('/weight') && n.startsWith('layer/')).length,
+      0,
+      'no dense layer weights in the file',
+    );
     assert.equal(
       ledger.ownerBytes,
       bytesOf(tensors, (n) => n.endsWith('/owner')),
     );
     assert.equal(
-      ledger.denseBytes,
-      bytesOf(tensors, (n) => !n.endsWith('/owner')),
+      ledger.storedWeightBytes,
+      bytesOf(tensors, (n) => n.endsWith('/owned_weight')),
     );
-    assert.equal(ledger.denseBytes + ledger.ownerBytes, ledger.fileTensorBytes);
+    const perTaskBytes = bytesOf(tensors, (n) => n.startsWith('task/'));
+    assert.equal(ledger.storedWeightBytes + perTaskBytes + ledger.ownerBytes, ledger.fileTensorBytes);
+    // The dense unified model it stands for: every weight at 4 B.
+    assert.equal(ledger.denseBytes, 4 * ledger.totalWeights + perTaskBytes);
 
     // Owner counts straight from the file's owner maps.
     const owners = [...tensors].filter(([n]) => n.endsWith('/owner')).flatMap(([, r]) => [...r.data]);
@@ -87,10 +100,10 @@ test("computeLedger's numbers equal the file's tensors and add up", async () => 
     );
     // Every file tensor is counted once: backbone weights/owners + each task's BN and head.
     const perTask = ledger.tasks.reduce((n, t) => n + t.bnBytes + t.headBytes, 0);
-    assert.equal(4 * ledger.totalWeights + ledger.ownerBytes + perTask, fileBytes);
+    assert.equal(4 * (ledger.totalWeights - ledger.freeWeights) + ledger.ownerBytes + perTask, fileBytes);
     // Two individual nets of the unexpanded backbone: 4 B × (7000 weights + 4·88 BN) + their heads (528, 396).
     assert.equal(ledger.individualBytes, 2 * 4 * (7000 + 352) + 528 + 396);
-    assert.equal(ledger.fractionOfIndividual, 43379 / ledger.individualBytes);
+    assert.equal(ledger.fractionOfIndividual, 34547 / ledger.individualBytes);
   } finally {
     model.dispose();
     cleanup();

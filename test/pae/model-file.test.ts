@@ -4,10 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { liveTensors, randn } from '../../src/engine/index.ts';
-import { decodeSafetensors, encodeSafetensors, recordFromTyped, writeSafetensors } from '../../src/io/safetensors.ts';
+import { liveTensors, noGrad, randn, scalar, tensor, tidy, type Tensor } from '../../src/engine/index.ts';
+import { decodeSafetensors, encodeSafetensors, recordFromTyped, writeSafetensors, type TensorRecord } from '../../src/io/safetensors.ts';
+import type { PaeModel } from '../../src/pae/model.ts';
 import { loadModel, modelChecksum, saveModel, FORMAT_VERSION, type Manifest } from '../../src/pae/model-file.ts';
-import { assertSameBytes, handModel, outputBytes, ownersOf, rawBytes, tempDir } from './helpers.ts';
+import { assertSameBytes, handModel, outputBytes, ownersOf, rawBytes, tempDir, weightsOf } from './helpers.ts';
 
 /** Saves the hand model to `dir/name` and returns the path. */
 function savedModel(dir: string, name: string): string {
@@ -36,33 +37,63 @@ function assertRejected(path: string, problem: RegExp): void {
   assert.equal(liveTensors(), live, 'a rejected file leaves no tensors behind');
 }
 
-/** Rewrites a model file with its manifest changed by `edit` (tensor data and checksum untouched). */
-/** Edits the manifest; `sign` recomputes the checksum as a writer of a genuine file would. */
-function rewriteManifest(path: string, edit: (m: Manifest) => void, sign = true): void {
+/** Rewrites a model file after `edit` changed its tensors or manifest; `sign` recomputes the checksum as a writer of a genuine file would. */
+function rewriteFile(path: string, edit: (tensors: Map<string, TensorRecord>, m: Manifest) => void, sign = true): void {
   const { tensors, metadata } = decodeSafetensors(readFileSync(path), path);
   const manifest = JSON.parse(metadata.paenet!) as Manifest;
-  edit(manifest);
+  edit(tensors, manifest);
   const json = JSON.stringify(manifest);
   const data = encodeSafetensors(tensors, { paenet: json }).slice(1);
   const checksum = sign ? modelChecksum(json, data) : metadata['paenet.sha256']!;
   writeFileSync(path, Buffer.concat(encodeSafetensors(tensors, { ...metadata, paenet: json, 'paenet.sha256': checksum })));
 }
 
-test('save → load gives the same tensors, manifest and outputs for every task', () => {
+/** Edits the manifest only. */
+function rewriteManifest(path: string, edit: (m: Manifest) => void, sign = true): void {
+  rewriteFile(path, (_, m) => edit(m), sign);
+}
+
+/** Runs `body` with the hand model, a probe batch and a temp dir; frees them all and checks no tensor leaked. */
+function withHandModel(body: (model: PaeModel, x: Tensor, dir: string) => void): void {
   const baseline = liveTensors();
   const { dir, cleanup } = tempDir();
   const model = handModel();
   const x = randn([5, 3, 16, 16]);
   try {
+    body(model, x, dir);
+  } finally {
+    x.dispose();
+    model.dispose();
+    cleanup();
+  }
+  assert.equal(liveTensors(), baseline);
+}
+
+/** Loads `path`, asserts every task's outputs equal `model`'s bit for bit, then runs `more` on the loaded model. */
+function assertLoadsAs(path: string, model: PaeModel, x: Tensor, more: (loaded: PaeModel) => void = () => {}): void {
+  const loaded = loadModel(path);
+  try {
+    for (const t of model.tasks.map((r) => r.id))
+      assertSameBytes(outputBytes(loaded.net, t, x), outputBytes(model.net, t, x), `task ${t} outputs`);
+    loaded.net.layers.forEach((l, i) => {
+      assertSameBytes(rawBytes(l.weight), rawBytes(model.net.layers[i]!.weight), `${l.spec.name} weights`);
+      assert.deepEqual(ownersOf(l), ownersOf(model.net.layers[i]!));
+    });
+    more(loaded);
+  } finally {
+    loaded.dispose();
+  }
+}
+
+test('save → load gives the same tensors, manifest and outputs for every task', () =>
+  withHandModel((model, x, dir) => {
     const path = join(dir, 'm.pae');
     saveModel(model, path);
-    const loaded = loadModel(path);
-    try {
+    assertLoadsAs(path, model, x, (loaded) => {
       assert.deepEqual(loaded.config, model.config);
       assert.deepEqual(loaded.tasks, model.tasks);
       assert.deepEqual(loaded.provenance, model.provenance);
       for (const t of [1, 2]) {
-        assertSameBytes(outputBytes(loaded.net, t, x), outputBytes(model.net, t, x), `task ${t} outputs`);
         assert.deepEqual(loaded.net.slot(t), model.net.slot(t));
         loaded.net.layers.forEach((l, i) => {
           const n = l.norm(t);
@@ -71,23 +102,11 @@ test('save → load gives the same tensors, manifest and outputs for every task'
             assertSameBytes(rawBytes(n[k]), rawBytes(m[k]), `task ${t} ${l.spec.name} BN ${k}`);
         });
       }
-      loaded.net.layers.forEach((l, i) => {
-        assertSameBytes(rawBytes(l.weight), rawBytes(model.net.layers[i]!.weight), `${l.spec.name} weights`);
-        assert.deepEqual(ownersOf(l), ownersOf(model.net.layers[i]!));
-      });
-      const manifest = JSON.parse(decodeSafetensors(readFileSync(path)).metadata.paenet!) as Manifest;
-      assert.equal(manifest.format, 'paenet');
-      assert.equal(manifest.formatVersion, FORMAT_VERSION);
-    } finally {
-      loaded.dispose();
-    }
-  } finally {
-    x.dispose();
-    model.dispose();
-    cleanup();
-  }
-  assert.equal(liveTensors(), baseline);
-});
+    });
+    const manifest = JSON.parse(decodeSafetensors(readFileSync(path)).metadata.paenet!) as Manifest;
+    assert.equal(manifest.format, 'paenet');
+    assert.equal(manifest.formatVersion, FORMAT_VERSION);
+  }));
 
 test('a truncated model file is rejected', () => {
   const { dir, cleanup } = tempDir();
@@ -183,6 +202,65 @@ test('a missing file and a safetensors file that is not a paenet model are rejec
     const text = join(dir, 'text.pae');
     writeFileSync(text, 'hello, this is not a model file at all');
     assertRejected(text, /safetensors header/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('owned-only layers and a layer with values in its free weights (stored densely) both round-trip exactly', () =>
+  withHandModel((model, x, dir) => {
+    // A free weight holding a value (a layer caught mid-task) must not be dropped by the compact layout.
+    const first = model.net.layers[0]!;
+    const freeAt = ownersOf(first).indexOf(0);
+    assert.ok(freeAt >= 0, 'the first layer has a free weight');
+    const at = [tensor([freeAt], [1], { dtype: 'int64' })];
+    noGrad(() => tidy(() => void first.weight.detach().view([-1]).indexPut_(at, scalar(0.5))));
+    at[0]!.dispose();
+    const path = join(dir, 'mixed.pae');
+    saveModel(model, path);
+    const names = [...decodeSafetensors(readFileSync(path), path).tensors.keys()];
+    assert.ok(names.includes(`layer/${first.spec.name}/weight`), 'the first layer is stored densely');
+    assert.ok(!names.includes(`layer/${first.spec.name}/owned_weight`));
+    for (const l of model.net.layers.slice(1)) {
+      assert.ok(names.includes(`layer/${l.spec.name}/owned_weight`), `${l.spec.name} stored owned-only`);
+      assert.ok(!names.includes(`layer/${l.spec.name}/weight`));
+    }
+    assertLoadsAs(path, model, x, (loaded) =>
+      assert.equal(weightsOf(loaded.net.layers[0]!)[freeAt], 0.5, 'the free weight kept its value'),
+    );
+  }));
+
+test('a version 1 file (every layer dense) still loads, to the same model', () =>
+  withHandModel((model, x, dir) => {
+    const path = join(dir, 'v1.pae');
+    saveModel(model, path);
+    // Rewritten as version 1 wrote it: dense `weight` tensors, free weights stored as their zeros.
+    rewriteFile(path, (tensors, m) => {
+      for (const l of model.net.layers) {
+        tensors.delete(`layer/${l.spec.name}/owned_weight`);
+        tensors.set(`layer/${l.spec.name}/weight`, recordFromTyped(weightsOf(l), l.weight.shape));
+      }
+      m.formatVersion = 1;
+    });
+    assertLoadsAs(path, model, x);
+  }));
+
+test('owned weights that do not match the owner map are rejected', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    for (const [name, edit, problem] of [
+      ['short.pae', (n: number) => n - 1, /tensor layer\/conv2\/owned_weight has \d+ owned weights, its owner map tags more/],
+      ['long.pae', (n: number) => n + 1, /tensor layer\/conv2\/owned_weight has \d+ owned weights, its owner map tags \d+/],
+    ] as const) {
+      const path = savedModel(dir, name);
+      rewriteFile(path, (tensors) => {
+        const r = tensors.get('layer/conv2/owned_weight')!;
+        const values = new Float32Array(edit(r.shape[0]!));
+        values.set(new Float32Array(new Uint8Array(r.data).buffer).subarray(0, values.length));
+        tensors.set('layer/conv2/owned_weight', recordFromTyped(values, [values.length]));
+      });
+      assertRejected(path, problem);
+    }
   } finally {
     cleanup();
   }

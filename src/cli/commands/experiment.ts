@@ -12,9 +12,11 @@ import { printJson } from '../format.ts';
 import { provenance } from '../model-io.ts';
 import { terminalProgress } from '../progress.ts';
 
+/** The commit the run's code comes from, `+modified` when tracked files differ from it (taken at the start: a long run must not name a later HEAD). */
 function commit(): string {
+  const git = (...args: string[]): string => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') ? '+modified' : ''}`;
   } catch {
     return 'unknown';
   }
@@ -41,13 +43,14 @@ export function registerExperiment(program: Command): void {
       const cfg = validateExperiment(raw, file);
       mkdirSync(cfg.output, { recursive: true });
       const say = (line: string): void => void (o.json ? undefined : process.stderr.write(`${line}\n`));
+      const code = commit();
       const events = new JsonlEventLog(join(cfg.output, 'events.jsonl'));
       const result = await runExperiment(cfg, provenance(), { events, progress: terminalProgress(!o.quiet && !o.json), note: say });
       const plots = await writeExperimentPlots(result, join(cfg.output, 'plots'));
       const md = experimentMarkdown(result, {
         config: file,
         plots,
-        commit: commit(),
+        commit: code,
         machine: `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}`,
         date: new Date().toISOString(),
       });

@@ -36,7 +36,7 @@ export function infoText(file: string, model: PaeModel, ledger: Ledger): string 
     );
     lines.push(
       '',
-      `unified model tensors: ${mib(ledger.fileTensorBytes)} (dense ${mib(ledger.denseBytes)} + owner map ${mib(ledger.ownerBytes)})`,
+      `unified model tensors: ${mib(ledger.fileTensorBytes)} (stored weights ${mib(ledger.storedWeightBytes)} + owner map ${mib(ledger.ownerBytes)} + BN and heads ${mib(ledger.fileTensorBytes - ledger.storedWeightBytes - ledger.ownerBytes)}; free weights are not stored)`,
     );
     lines.push(
       `${model.tasks.length} individual networks of the same backbone: ${mib(ledger.individualBytes)} → the unified model is ${pct(ledger.fractionOfIndividual)} of that`,

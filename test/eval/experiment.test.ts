@@ -140,3 +140,20 @@ test('a rerun resumes from the checkpoints: nothing is retrained, every number i
   const changed = { ...config(), goalMargin: 0.5 };
   await assert.rejects(runExperiment(changed, PROVENANCE), /state\.json: the experiment config changed/);
 });
+
+test('a fresh run of the same sequence elsewhere, later in the same process, gives the same numbers (seeded)', async () => {
+  // The global generator has moved on since the first run: only seeding before each method's weights are drawn
+  // makes the second run start where the first did.
+  const elsewhere = tempDir('experiment-again');
+  try {
+    const again = await runExperiment({ ...config(), output: elsewhere, methods: ['pae', 'individual'] }, PROVENANCE);
+    const pae = (x: ExperimentResult) => x.methods.find((m) => m.method === 'pae')!;
+    assert.deepEqual([pae(again).accuracyMatrix, pae(again).sizes], [pae(r).accuracyMatrix, pae(r).sizes]);
+    assert.deepEqual(
+      again.tasks.map((t) => [t.individual, t.pae, t.ratio, t.expansions]),
+      r.tasks.map((t) => [t.individual, t.pae, t.ratio, t.expansions]),
+    );
+  } finally {
+    rmSync(elsewhere, { recursive: true, force: true });
+  }
+});

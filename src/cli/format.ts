@@ -1,4 +1,5 @@
-// Plain-text tables and number formats for the CLI's human output.
+// Plain-text tables and number formats for the CLI's human output, and the parsing of shared option values.
+import type { RuntimeKind } from '../serve/runtime.ts';
 
 /** Left-aligned columns separated by two spaces. */
 export function table(rows: (string | number)[][]): string {
@@ -21,6 +22,17 @@ export const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(3)} M
 /** Writes JSON to stdout (the --json contract: stdout holds one JSON document). */
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Progress notes for stderr, silent when `quiet` (--json keeps stdout and stderr free of chatter). */
+export function stderrNotes(quiet: boolean): (line: string) => void {
+  return (line) => void (quiet ? undefined : process.stderr.write(`${line}\n`));
+}
+
+/** The --runtime option's value; one line otherwise. */
+export function runtimeOption(v: string): RuntimeKind {
+  if (v !== 'onnx' && v !== 'libtorch') throw new Error(`paenet: --runtime must be onnx or libtorch, got '${v}'`);
+  return v;
 }
 
 /** A numeric option's value; one line naming the flag otherwise. */

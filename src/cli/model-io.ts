@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { engineInfo } from '../engine/index.ts';
-import { loadModel, type Provenance } from '../pae/index.ts';
+import { loadModel, type PaeModel, type Provenance } from '../pae/index.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -14,3 +14,8 @@ export function provenance(): Provenance {
 }
 
 export { loadModel as openModel };
+
+/** One line naming the model file when it has no task called one of `names`. */
+export function requireTasks(file: string, model: PaeModel, names: readonly string[] = []): void {
+  for (const t of names) if (!model.tasks.some((x) => x.name === t)) throw new Error(`${file}: no task named '${t}'`);
+}

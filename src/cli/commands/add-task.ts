@@ -5,7 +5,7 @@ import { addTask, type AddTaskSpec } from '../../eval/add-task.ts';
 import { CheckpointDir } from '../../eval/checkpoint.ts';
 import { JsonlEventLog, computeLedger, saveModel, validateRatios, type PaeEvent } from '../../pae/index.ts';
 import { parseKind } from '../../tasks/index.ts';
-import { mib, pct, printJson, num } from '../format.ts';
+import { mib, num, pct, printJson, stderrNotes } from '../format.ts';
 import { openModel } from '../model-io.ts';
 import { terminalProgress } from '../progress.ts';
 
@@ -133,7 +133,7 @@ export function registerAddTask(program: Command): void {
       let model = openModel(file);
       try {
         const logPath = o.log ?? join(dirname(file), `${basename(file, '.pae')}.${o.name}.events.jsonl`);
-        const say = (line: string): void => void (o.json || o.quiet ? undefined : process.stderr.write(`${line}\n`));
+        const say = stderrNotes(Boolean(o.json || o.quiet));
         const events = new JsonlEventLog(logPath, {
           emit: (e) => {
             const d = describeEvent(e);

@@ -1,9 +1,8 @@
 // paenet analyze MODEL PHOTO...: faces found in each photo, every task's answer per face.
 import type { Command } from 'commander';
 import { Analyzer } from '../../serve/analyze.ts';
-import type { RuntimeKind } from '../../serve/runtime.ts';
-import { printJson } from '../format.ts';
-import { openModel } from '../model-io.ts';
+import { printJson, runtimeOption } from '../format.ts';
+import { openModel, requireTasks } from '../model-io.ts';
 
 interface Options {
   tasks?: string;
@@ -21,13 +20,12 @@ export function registerAnalyze(program: Command): void {
     .option('--runtime <kind>', 'onnx (onnxruntime-node on the exported graph) or libtorch', 'onnx')
     .option('--json', 'machine-readable output (with embeddings)')
     .action(async (file: string, photos: string[], o: Options) => {
-      if (o.runtime !== 'onnx' && o.runtime !== 'libtorch')
-        throw new Error(`paenet: --runtime must be onnx or libtorch, got '${o.runtime}'`);
+      const runtime = runtimeOption(o.runtime);
       const model = openModel(file);
       try {
         const tasks = o.tasks?.split(',').map((t) => t.trim());
-        for (const t of tasks ?? []) if (!model.tasks.some((x) => x.name === t)) throw new Error(`${file}: no task named '${t}'`);
-        const analyzer = await Analyzer.create(model, { runtime: o.runtime as RuntimeKind, ...(tasks ? { tasks } : {}) });
+        requireTasks(file, model, tasks);
+        const analyzer = await Analyzer.create(model, { runtime, ...(tasks ? { tasks } : {}) });
         try {
           const results = [];
           for (const p of photos) results.push(await analyzer.analyze(p));

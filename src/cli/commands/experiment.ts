@@ -8,7 +8,7 @@ import { runExperiment, validateExperiment } from '../../eval/experiment.ts';
 import { writeExperimentPlots } from '../../eval/plots.ts';
 import { experimentMarkdown } from '../../eval/report.ts';
 import { JsonlEventLog } from '../../pae/index.ts';
-import { printJson } from '../format.ts';
+import { printJson, stderrNotes } from '../format.ts';
 import { provenance } from '../model-io.ts';
 import { terminalProgress } from '../progress.ts';
 
@@ -42,7 +42,7 @@ export function registerExperiment(program: Command): void {
       }
       const cfg = validateExperiment(raw, file);
       mkdirSync(cfg.output, { recursive: true });
-      const say = (line: string): void => void (o.json ? undefined : process.stderr.write(`${line}\n`));
+      const say = stderrNotes(Boolean(o.json));
       const code = commit();
       const events = new JsonlEventLog(join(cfg.output, 'events.jsonl'));
       const result = await runExperiment(cfg, provenance(), { events, progress: terminalProgress(!o.quiet && !o.json), note: say });

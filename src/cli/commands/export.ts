@@ -5,7 +5,7 @@ import { writeFileAtomicSync } from '../../io/atomic-write.ts';
 import { exportOnnx } from '../../serve/onnx/export-model.ts';
 import { onnxParity } from '../../serve/onnx/parity.ts';
 import { mib, printJson } from '../format.ts';
-import { openModel, PAENET_VERSION } from '../model-io.ts';
+import { openModel, PAENET_VERSION, requireTasks } from '../model-io.ts';
 
 /** Largest |onnx − libtorch| accepted before the export is refused. */
 const TOLERANCE = 1e-4;
@@ -25,7 +25,7 @@ export function registerExport(program: Command): void {
       if (o.all && o.task) throw new Error('paenet: --all and --task exclude each other');
       const model = openModel(file);
       try {
-        for (const t of o.task ?? []) if (!model.tasks.some((x) => x.name === t)) throw new Error(`${file}: no task named '${t}'`);
+        requireTasks(file, model, o.task);
         const { bytes, outputs, input } = exportOnnx(model, { ...(o.task ? { tasks: o.task } : {}), producerVersion: PAENET_VERSION });
         const diffs = await onnxParity(
           model,

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { importPretrained, PRETRAINED_SOURCES } from '../../eval/import-model.ts';
 import { computeLedger, saveModel } from '../../pae/index.ts';
-import { mib, pct, printJson } from '../format.ts';
+import { mib, pct, printJson, stderrNotes } from '../format.ts';
 import { provenance } from '../model-io.ts';
 import { terminalProgress } from '../progress.ts';
 
@@ -32,7 +32,7 @@ export function registerImport(program: Command): void {
       const { model, source, verification } = await importPretrained(
         { from: o.from, name: o.name, ...(o.packageDir ? { packageDir: o.packageDir } : {}), ...(o.pairs ? { pairs: o.pairs } : {}) },
         provenance(),
-        { progress: terminalProgress(!o.json), note: (line) => void (o.json ? undefined : process.stderr.write(`${line}\n`)) },
+        { progress: terminalProgress(!o.json), note: stderrNotes(Boolean(o.json)) },
       );
       try {
         saveModel(model, file);

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { CheckpointDir } from '../../eval/checkpoint.ts';
 import { pruneIdentityTask } from '../../eval/prune-task.ts';
 import { computeLedger, JsonlEventLog, saveModel, validateRatios } from '../../pae/index.ts';
-import { mib, pct, printJson, num } from '../format.ts';
+import { mib, num, pct, printJson, stderrNotes } from '../format.ts';
 import { openModel } from '../model-io.ts';
 import { terminalProgress } from '../progress.ts';
 import { describeEvent } from './add-task.ts';
@@ -63,7 +63,7 @@ export function registerPrune(program: Command): void {
       let model = openModel(file);
       try {
         const logPath = o.log ?? join(dirname(file), `${basename(file, '.pae')}.${o.task}.prune.events.jsonl`);
-        const say = (line: string): void => void (o.json || o.quiet ? undefined : process.stderr.write(`${line}\n`));
+        const say = stderrNotes(Boolean(o.json || o.quiet));
         const events = new JsonlEventLog(logPath, { emit: (e) => void (describeEvent(e) && say(describeEvent(e)!)) });
         const r = await pruneIdentityTask(
           model,

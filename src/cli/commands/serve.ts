@@ -3,8 +3,7 @@ import type { Command } from 'commander';
 import { Analyzer } from '../../serve/analyze.ts';
 import { buildServer } from '../../serve/http.ts';
 import { exportOnnx } from '../../serve/onnx/export-model.ts';
-import type { RuntimeKind } from '../../serve/runtime.ts';
-import { num } from '../format.ts';
+import { num, runtimeOption } from '../format.ts';
 import { openModel } from '../model-io.ts';
 
 interface Options {
@@ -26,10 +25,9 @@ export function registerServe(program: Command): void {
     .option('--queue <n>', 'requests allowed to wait before 503', '16')
     .option('--body-limit <bytes>', 'largest upload', String(10 * 2 ** 20))
     .action(async (file: string, o: Options) => {
-      if (o.runtime !== 'onnx' && o.runtime !== 'libtorch')
-        throw new Error(`paenet: --runtime must be onnx or libtorch, got '${o.runtime}'`);
+      const runtime = runtimeOption(o.runtime);
       const model = openModel(file);
-      const analyzer = await Analyzer.create(model, { runtime: o.runtime as RuntimeKind });
+      const analyzer = await Analyzer.create(model, { runtime });
       const app = buildServer(analyzer, {
         queue: num('--queue', o.queue),
         bodyLimit: num('--body-limit', o.bodyLimit),

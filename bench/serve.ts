@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getNumThreads, manualSeed, setNumThreads } from '../src/engine/index.ts';
-import { packageRoot } from '../src/eval/peers/tfjs-runtime.ts';
+import { packageRoot } from '../src/io/packages.ts';
 import { openFree, PaeModel, releaseToRatio, type TaskRecord } from '../src/pae/index.ts';
 import { Analyzer } from '../src/serve/analyze.ts';
 import { buildServer } from '../src/serve/http.ts';

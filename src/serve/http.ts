@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { packageRoot } from '../eval/peers/tfjs-runtime.ts';
+import { packageRoot } from '../io/packages.ts';
 import { computeLedger } from '../pae/index.ts';
 import type { Analyzer } from './analyze.ts';
 import { InputError } from './input-error.ts';

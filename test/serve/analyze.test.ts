@@ -6,14 +6,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
 import { saveModel, type PaeModel } from '../../src/pae/index.ts';
-import { packageRoot } from '../../src/eval/peers/tfjs-runtime.ts';
 import { Analyzer, type Analysis } from '../../src/serve/analyze.ts';
 import { assertOneLineError, paenet, paenetJson, tempDir } from '../cli/helpers.ts';
-import { servingModel } from './models.ts';
+import { GROUP_PHOTO, PORTRAIT_PHOTO, servingModel } from './models.ts';
 
-const ASSETS = join(packageRoot('@vladmandic/human'), 'assets');
-const GROUP = join(ASSETS, 'screenshot-facedetect.jpg');
-const PORTRAIT = join(ASSETS, 'screenshot-faceid.jpg');
 const dir = tempDir('analyze');
 
 let model: PaeModel;
@@ -24,7 +20,7 @@ before(async () => {
   model = servingModel();
   onnx = await Analyzer.create(model);
   torch = await Analyzer.create(model, { runtime: 'libtorch', detector: onnx.detector });
-  group = await onnx.analyze(GROUP);
+  group = await onnx.analyze(GROUP_PHOTO);
 });
 after(async () => {
   await onnx.dispose();
@@ -34,7 +30,7 @@ after(async () => {
 });
 
 test('a group photo: many faces, largest first, each with a box, landmarks and every task', () => {
-  console.log(`# ${group.faces.length} faces in ${GROUP} (${group.width}×${group.height}), ms ${JSON.stringify(group.ms)}`);
+  console.log(`# ${group.faces.length} faces in ${GROUP_PHOTO} (${group.width}×${group.height}), ms ${JSON.stringify(group.ms)}`);
   assert.ok(group.faces.length >= 8, `${group.faces.length} faces`);
   for (const [i, f] of group.faces.entries()) {
     const [x, y, w, h] = f.box;
@@ -51,7 +47,7 @@ test('a group photo: many faces, largest first, each with a box, landmarks and e
 });
 
 test('the ONNX runtime and the libtorch forward give the same answers', async () => {
-  const again = await torch.analyze(GROUP);
+  const again = await torch.analyze(GROUP_PHOTO);
   assert.equal(again.faces.length, group.faces.length);
   for (const [i, f] of again.faces.entries()) {
     const a = f.tasks.gender as { label: string; scores: Record<string, number> };
@@ -62,7 +58,7 @@ test('the ONNX runtime and the libtorch forward give the same answers', async ()
 });
 
 test('verify: a face against itself is the same person; a photo without a face is a one-line error', async () => {
-  const self = await onnx.verify(PORTRAIT, PORTRAIT);
+  const self = await onnx.verify(PORTRAIT_PHOTO, PORTRAIT_PHOTO);
   assert.ok(self.distance < 1e-5 && self.same, `distance ${self.distance}`);
   assert.equal(self.threshold, 0.06);
   const blank = join(dir, 'blank.png');
@@ -70,7 +66,7 @@ test('verify: a face against itself is the same person; a photo without a face i
     .png()
     .toFile(blank);
   await assert.rejects(
-    onnx.verify(PORTRAIT, blank),
+    onnx.verify(PORTRAIT_PHOTO, blank),
     new RegExp(`^Error: ${blank.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: no face found$`),
   );
   assert.deepEqual((await onnx.analyze(blank)).faces, [], 'no face: an empty list, not an error');
@@ -98,10 +94,10 @@ test('corrupt, empty and missing files: one line naming the file', async () => {
 test('paenet analyze: --json per photo, --tasks, bad photos in one line', () => {
   const file = join(dir, 'model.pae');
   saveModel(model, file);
-  const out = paenetJson<Analysis[]>('analyze', file, PORTRAIT, '--tasks', 'gender', '--json');
+  const out = paenetJson<Analysis[]>('analyze', file, PORTRAIT_PHOTO, '--tasks', 'gender', '--json');
   assert.equal(out.length, 1);
   assert.equal(out[0]!.faces.length, 1, 'a portrait: one face');
   assert.deepEqual(Object.keys(out[0]!.faces[0]!.tasks), ['gender']);
   assertOneLineError(paenet('analyze', file, join(dir, 'missing.jpg')), 'missing.jpg', /no such file/);
-  assertOneLineError(paenet('analyze', file, PORTRAIT, '--tasks', 'age'), file, /no task named 'age'/);
+  assertOneLineError(paenet('analyze', file, PORTRAIT_PHOTO, '--tasks', 'age'), file, /no task named 'age'/);
 });

@@ -2,19 +2,16 @@
 // in-browser mode (face-api detector + the exported ONNX model on onnxruntime-web) agrees with the server.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { packageRoot } from '../../src/eval/peers/tfjs-runtime.ts';
 import type { PaeModel } from '../../src/pae/index.ts';
 import { Analyzer, type Analysis } from '../../src/serve/analyze.ts';
 import { buildServer } from '../../src/serve/http.ts';
 import { exportOnnx } from '../../src/serve/onnx/export-model.ts';
-import { servingModel } from './models.ts';
+import { GROUP_PHOTO, servingModel } from './models.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const GROUP = join(packageRoot('@vladmandic/human'), 'assets', 'screenshot-facedetect.jpg');
 
 let model: PaeModel;
 let analyzer: Analyzer;
@@ -43,7 +40,7 @@ async function upload(local: boolean): Promise<Analysis> {
   // A fresh run: clear the previous result and the file input (picking the same file again must fire 'change').
   await page.evaluate(() => void (document.getElementById('status')!.dataset.done = ''));
   await page.setInputFiles('#file', []);
-  await page.setInputFiles('#file', GROUP);
+  await page.setInputFiles('#file', GROUP_PHOTO);
   await page.waitForSelector('#status[data-done="1"]', { timeout: 110_000 });
   const status = await page.textContent('#status');
   assert.doesNotMatch(status ?? '', /error/, status ?? '');

@@ -6,15 +6,14 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { packageRoot } from '../../src/eval/peers/tfjs-runtime.ts';
 import { saveModel, type PaeModel } from '../../src/pae/index.ts';
 import { Analyzer } from '../../src/serve/analyze.ts';
 import { buildServer } from '../../src/serve/http.ts';
 import { cliEnv, repoRoot, tempDir } from '../cli/helpers.ts';
-import { servingModel } from './models.ts';
+import { GROUP_PHOTO, PORTRAIT_PHOTO, servingModel } from './models.ts';
 
-const GROUP = readFileSync(join(packageRoot('@vladmandic/human'), 'assets', 'screenshot-facedetect.jpg'));
-const PORTRAIT = readFileSync(join(packageRoot('@vladmandic/human'), 'assets', 'screenshot-faceid.jpg'));
+const GROUP = readFileSync(GROUP_PHOTO);
+const PORTRAIT = readFileSync(PORTRAIT_PHOTO);
 const dir = tempDir('http');
 
 let model: PaeModel;

@@ -1,4 +1,6 @@
-// Hand-made packed models for the serving tests: real structure (pruned, expanded, several heads), no training.
+// Fixtures of the serving tests: hand-made packed models (real structure: pruned, expanded, several heads; no
+// training) and the photos that ship in a face-detector package.
+import { join } from 'node:path';
 import { manualSeed, noGrad, randn, tidy } from '../../src/engine/index.ts';
 import {
   configFromPreset,
@@ -10,8 +12,13 @@ import {
   type HeadSpec,
   type TaskRecord,
 } from '../../src/pae/index.ts';
+import { packageRoot } from '../../src/io/packages.ts';
 import { faceApiPackageDir, importFaceApiRecognition } from '../../src/tasks/index.ts';
 import { handRecord, PROVENANCE } from '../pae/helpers.ts';
+
+/** Human's example photos (in its npm package): a group of about a dozen faces, and one portrait. */
+export const GROUP_PHOTO = join(packageRoot('@vladmandic/human'), 'assets', 'screenshot-facedetect.jpg');
+export const PORTRAIT_PHOTO = join(packageRoot('@vladmandic/human'), 'assets', 'screenshot-faceid.jpg');
 
 /** Tasks on `config` with non-default BN statistics, half of each task's weights released, an expansion between. */
 export function handModel(arch: string, heads: HeadSpec[], base?: PaeModel): PaeModel {

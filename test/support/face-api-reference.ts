@@ -3,7 +3,8 @@
 // face-api's node-wasm bundle and its tfjs engine are loaded by src/eval/peers/tfjs-runtime.ts (the peer rows use
 // the same engine); this file keeps its own recognition-net instance so the package-global nets are left alone.
 import { join, resolve } from 'node:path';
-import { loadFaceApi, packageRoot } from '../../src/eval/peers/tfjs-runtime.ts';
+import { loadFaceApi } from '../../src/eval/peers/tfjs-runtime.ts';
+import { packageRoot } from '../../src/io/packages.ts';
 
 /** 128-d face descriptors from face-api's FaceRecognitionNet (wasm backend). */
 export interface FaceApiRecognizer {

@@ -5,8 +5,6 @@ import { join } from 'node:path';
 import type * as Tf from '@tensorflow/tfjs';
 import { packageRoot } from '../../io/packages.ts';
 
-export { packageRoot, packageVersion } from '../../io/packages.ts';
-
 export type { Tf };
 
 /** The small part of face-api's API the peers use (its bundles are loaded by path, so typed here). */

@@ -1,5 +1,6 @@
 // analyze(photo): find the faces, crop each as the model was trained, run every task; verify(a, b) with the
 // model's calibrated threshold. No face, several faces, huge or corrupt images all have defined answers.
+import { cosineDistance, flipConcatEmbedding } from '../eval/embedding.ts';
 import type { PaeModel, TaskRecord } from '../pae/index.ts';
 import { faceApiDetector, type DetectedFace, type FaceDetector } from './detector.ts';
 import { InputError } from './input-error.ts';
@@ -96,7 +97,7 @@ export class Analyzer {
     if (typeof threshold !== 'number') throw new Error(`paenet: identity task '${t.name}' has no calibrated threshold`);
     const size = this.model.config.inputSize;
     const faces: Box[] = [];
-    const embeddings: Float64Array[] = [];
+    const embeddings: Float32Array[] = [];
     for (const [input, source] of [
       [a, typeof a === 'string' ? a : 'first upload'],
       [b, typeof b === 'string' ? b : 'second upload'],
@@ -108,12 +109,13 @@ export class Analyzer {
       const crop = await faceCrop(photo, box, size);
       const [plain, mirrored] = await this.runtime.run([crop, mirror(crop, size)]);
       embeddings.push(
-        unitConcat((plain![t.name] as { embedding: number[] }).embedding, (mirrored![t.name] as { embedding: number[] }).embedding),
+        flipConcatEmbedding(
+          (plain![t.name] as { embedding: number[] }).embedding,
+          (mirrored![t.name] as { embedding: number[] }).embedding,
+        ),
       );
     }
-    let dot = 0;
-    for (let i = 0; i < embeddings[0]!.length; i++) dot += embeddings[0]![i]! * embeddings[1]![i]!;
-    const distance = 1 - dot;
+    const distance = cosineDistance(embeddings[0]!, embeddings[1]!);
     return { task: t.name, distance, threshold, same: distance < threshold, faces: [faces[0]!, faces[1]!] };
   }
 
@@ -128,11 +130,4 @@ function mirror(crop: Uint8Array, size: number): Uint8Array {
   for (let y = 0; y < size; y++)
     for (let x = 0; x < size; x++) out.set(crop.subarray((y * size + x) * 3, (y * size + x) * 3 + 3), (y * size + (size - 1 - x)) * 3);
   return out;
-}
-
-/** The normalised concatenation of two (unit) embeddings. */
-function unitConcat(a: number[], b: number[]): Float64Array {
-  const v = Float64Array.from([...a, ...b]);
-  const n = Math.hypot(...v) || 1;
-  return v.map((x) => x / n);
 }

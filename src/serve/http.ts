@@ -70,23 +70,9 @@ export function buildServer(analyzer: Analyzer, o: ServerOptions = {}): FastifyI
 
   app.get('/healthz', async () => ({ ok: true, tasks: model.tasks.length, queue: { active: queue.active, waiting: queue.pending } }));
 
-  app.get('/v1/tasks', async () => {
-    const ledger = computeLedger(model);
-    return {
-      backbone: { arch: model.config.arch, inputSize: model.config.inputSize, embedDim: model.config.embedDim },
-      tasks: model.tasks.map((t) => ({
-        name: t.name,
-        kind: t.kind,
-        labels: t.labels,
-        metric: t.metric,
-        threshold: t.extra.threshold ?? null,
-        moduleBytes: ledger.tasks.find((x) => x.id === t.id)!.moduleBytes,
-      })),
-      sizes: { fileTensorBytes: ledger.fileTensorBytes, individualBytes: ledger.individualBytes },
-      runtime: analyzer.runtime.kind,
-      detector: analyzer.detector.name,
-    };
-  });
+  // The model does not change while served: its description and size ledger are computed on the first request only.
+  let tasksInfo: ReturnType<typeof describeTasks> | undefined;
+  app.get('/v1/tasks', async () => (tasksInfo ??= describeTasks(analyzer)));
 
   app.post<{ Querystring: { tasks?: string } }>('/v1/analyze', async (req) => {
     const type = String(req.headers['content-type'] ?? '')
@@ -130,6 +116,26 @@ export function buildServer(analyzer: Analyzer, o: ServerOptions = {}): FastifyI
       : notFound(req.params.file),
   );
   return app;
+}
+
+/** GET /v1/tasks: tasks, labels, metrics, module sizes, runtime and detector. */
+function describeTasks(analyzer: Analyzer) {
+  const model = analyzer.model;
+  const ledger = computeLedger(model);
+  return {
+    backbone: { arch: model.config.arch, inputSize: model.config.inputSize, embedDim: model.config.embedDim },
+    tasks: model.tasks.map((t) => ({
+      name: t.name,
+      kind: t.kind,
+      labels: t.labels,
+      metric: t.metric,
+      threshold: t.extra.threshold ?? null,
+      moduleBytes: ledger.tasks.find((x) => x.id === t.id)!.moduleBytes,
+    })),
+    sizes: { fileTensorBytes: ledger.fileTensorBytes, individualBytes: ledger.individualBytes },
+    runtime: analyzer.runtime.kind,
+    detector: analyzer.detector.name,
+  };
 }
 
 const TYPES: Record<string, string> = {

@@ -2,9 +2,9 @@
 // libtorch forward (the fallback, and the reference the ONNX graph is checked against).
 import * as ort from 'onnxruntime-node';
 import type { PaeModel, TaskRecord } from '../pae/index.ts';
-import { embedImages, predictProbabilities, unlabelledSet, type ImageSet } from '../tasks/index.ts';
-import { exportOnnx, ONNX_INPUT } from './onnx/export-model.ts';
-import { toNchw } from './onnx/parity.ts';
+import { unlabelledSet, type ImageSet } from '../tasks/index.ts';
+import { exportOnnx } from './onnx/export-model.ts';
+import { runGraph, torchOutput } from './onnx/parity.ts';
 
 export type RuntimeKind = 'onnx' | 'libtorch';
 
@@ -32,6 +32,12 @@ function answers(t: TaskRecord, rows: Float32Array, n: number): TaskAnswer[] {
   });
 }
 
+/** Per crop, per task name, the answer; `outputs[k]` holds task k's rows for the `n` crops. */
+function byCrop(tasks: TaskRecord[], outputs: Float32Array[], n: number): Record<string, TaskAnswer>[] {
+  const per = tasks.map((t, k) => answers(t, outputs[k]!, n));
+  return Array.from({ length: n }, (_, i) => Object.fromEntries(tasks.map((t, k) => [t.name, per[k]![i]!])));
+}
+
 function asSet(crops: Uint8Array[], size: number): ImageSet {
   const px = size * size * 3;
   const pixels = new Uint8Array(crops.length * px);
@@ -52,10 +58,11 @@ export async function createRuntime(model: PaeModel, kind: RuntimeKind = 'onnx',
       tasks,
       async run(crops) {
         const set = asSet(crops, size);
-        const per = tasks.map((t) =>
-          answers(t, t.head.dropped ? embedImages(model.net, t.id, set, false) : predictProbabilities(model.net, t.id, set), crops.length),
+        return byCrop(
+          tasks,
+          tasks.map((t) => torchOutput(model, t, set)),
+          crops.length,
         );
-        return crops.map((_, i) => Object.fromEntries(tasks.map((t, k) => [t.name, per[k]![i]!])));
       },
       async dispose() {},
     };
@@ -67,10 +74,12 @@ export async function createRuntime(model: PaeModel, kind: RuntimeKind = 'onnx',
     tasks,
     async run(crops) {
       if (crops.length === 0) return [];
-      const set = asSet(crops, size);
-      const out = await session.run({ [ONNX_INPUT]: new ort.Tensor('float32', toNchw(set), [crops.length, 3, size, size]) });
-      const per = tasks.map((t) => answers(t, out[t.name]!.data as Float32Array, crops.length));
-      return crops.map((_, i) => Object.fromEntries(tasks.map((t, k) => [t.name, per[k]![i]!])));
+      const out = await runGraph(session, asSet(crops, size));
+      return byCrop(
+        tasks,
+        tasks.map((t) => out[t.name]!.data as Float32Array),
+        crops.length,
+      );
     },
     async dispose() {
       await session.release();

@@ -1,6 +1,6 @@
 // Checks an exported graph against the libtorch forward it came from: the max |difference| per task output.
 import * as ort from 'onnxruntime-node';
-import type { PaeModel } from '../../pae/index.ts';
+import type { PaeModel, TaskRecord } from '../../pae/index.ts';
 import { embedImages, predictProbabilities, unlabelledSet, type ImageSet } from '../../tasks/index.ts';
 import { ONNX_INPUT } from './export-model.ts';
 
@@ -23,6 +23,17 @@ export function toNchw(set: ImageSet): Float32Array {
   return out;
 }
 
+/** The exported graph's outputs on a set of crops. */
+export function runGraph(session: ort.InferenceSession, set: ImageSet): Promise<ort.InferenceSession.ReturnType> {
+  const s = set.size;
+  return session.run({ [ONNX_INPUT]: new ort.Tensor('float32', toNchw(set), [set.labels.length, 3, s, s]) });
+}
+
+/** The libtorch forward of task `t` on a set: class probabilities, or the unit embedding of an identity task. */
+export function torchOutput(model: PaeModel, t: TaskRecord, set: ImageSet): Float32Array {
+  return t.head.dropped ? embedImages(model.net, t.id, set, false) : predictProbabilities(model.net, t.id, set);
+}
+
 /** Runs the graph and the model on the same crops; returns max |onnx − libtorch| per exported task. */
 export async function onnxParity(
   model: PaeModel,
@@ -32,13 +43,10 @@ export async function onnxParity(
 ): Promise<Record<string, number>> {
   const session = await ort.InferenceSession.create(bytes);
   try {
-    const s = set.size;
-    const n = set.labels.length;
-    const result = await session.run({ [ONNX_INPUT]: new ort.Tensor('float32', toNchw(set), [n, 3, s, s]) });
+    const result = await runGraph(session, set);
     const out: Record<string, number> = {};
     for (const name of tasks) {
-      const t = model.task(name);
-      const ours = t.head.dropped ? embedImages(model.net, t.id, set, false) : predictProbabilities(model.net, t.id, set);
+      const ours = torchOutput(model, model.task(name), set);
       const theirs = result[name]?.data as Float32Array | undefined;
       if (!theirs || theirs.length !== ours.length) throw new Error(`paenet: the ONNX graph's output '${name}' has the wrong size`);
       let worst = 0;

@@ -24,7 +24,7 @@ import {
   setNumThreads,
   tidy,
 } from '../src/engine/index.ts';
-import type { BenchOptions, BenchResult, Log } from './run.ts';
+import type { BenchOptions, BenchResult, Log } from './options.ts';
 
 const PYTHON = '/usr/bin/python3'; // Debian's python with torch; the `python3` on PATH may be a shim without it
 const TORCH_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'engine_torch.py');

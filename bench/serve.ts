@@ -12,7 +12,7 @@ import { buildServer } from '../src/serve/http.ts';
 import { decodePhoto, faceCrop } from '../src/serve/photo.ts';
 import { createRuntime, type TaskRuntime } from '../src/serve/runtime.ts';
 import { faceApiPackageDir, importFaceApiRecognition } from '../src/tasks/index.ts';
-import type { BenchOptions, BenchResult, Log } from './run.ts';
+import type { BenchOptions, BenchResult, Log } from './options.ts';
 
 const DEFAULTS = { steps: 40, warmup: 5, batch: 32, clients: 8, seconds: 10 };
 const ASSETS = join(packageRoot('@vladmandic/human'), 'assets');

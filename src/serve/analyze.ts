@@ -1,6 +1,6 @@
 // analyze(photo): find the faces, crop each as the model was trained, run every task; verify(a, b) with the
 // model's calibrated threshold. No face, several faces, huge or corrupt images all have defined answers.
-import { cosineDistance, flipConcatEmbedding } from '../eval/embedding.ts';
+import { cosineDistance, flipConcatEmbedding } from '../metrics/embedding.ts';
 import type { PaeModel, TaskRecord } from '../pae/index.ts';
 import { faceApiDetector, type DetectedFace, type FaceDetector } from './detector.ts';
 import { InputError } from './input-error.ts';

@@ -1,7 +1,7 @@
 // Face detection with a detector whose weights ship in an npm package: face-api's SSD MobileNet v1 and its
 // 68-point landmarks (tfjs, wasm backend; loaded from disk, no network).
 import { join } from 'node:path';
-import { loadFaceApi, type FaceApiNet, type Tf } from '../eval/peers/tfjs-runtime.ts';
+import { loadFaceApi, type FaceApiNet, type Tf } from '../peers/tfjs-runtime.ts';
 import { packageRoot } from '../io/packages.ts';
 import type { Box, Photo } from './photo.ts';
 

@@ -1,9 +1,9 @@
 // Test support: runs @vladmandic/face-api's own face-recognition net (the 128-d dlib ResNet descriptor)
 // in Node through tfjs on the wasm backend, as a parity reference for our reimplementation.
-// face-api's node-wasm bundle and its tfjs engine are loaded by src/eval/peers/tfjs-runtime.ts (the peer rows use
+// face-api's node-wasm bundle and its tfjs engine are loaded by src/peers/tfjs-runtime.ts (the peer rows use
 // the same engine); this file keeps its own recognition-net instance so the package-global nets are left alone.
 import { join, resolve } from 'node:path';
-import { loadFaceApi } from '../../src/eval/peers/tfjs-runtime.ts';
+import { loadFaceApi } from '../../src/peers/tfjs-runtime.ts';
 import { packageRoot } from '../../src/io/packages.ts';
 
 /** 128-d face descriptors from face-api's FaceRecognitionNet (wasm backend). */

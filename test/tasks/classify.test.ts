@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { manualSeed, setNumThreads } from '../../src/engine/index.ts';
-import { addTask } from '../../src/eval/add-task.ts';
-import { evaluateClassification } from '../../src/eval/protocols.ts';
+import { addTask } from '../../src/workflows/add-task.ts';
+import { evaluateClassification } from '../../src/tasks/evaluate.ts';
 import { configFromPreset, MemoryEventLog, PaeModel } from '../../src/pae/index.ts';
 import { loadImageSet } from '../../src/tasks/index.ts';
 

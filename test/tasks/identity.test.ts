@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { manualSeed, setNumThreads } from '../../src/engine/index.ts';
-import { addTask } from '../../src/eval/add-task.ts';
-import { evaluateVerificationTask } from '../../src/eval/protocols.ts';
+import { addTask } from '../../src/workflows/add-task.ts';
+import { evaluateVerificationTask } from '../../src/tasks/evaluate.ts';
 import { configFromPreset, MemoryEventLog, openFree, PackableNet, PaeModel } from '../../src/pae/index.ts';
 import { loadPairSet } from '../../src/tasks/index.ts';
 

@@ -1,8 +1,8 @@
 // paenet add-task MODEL --name NAME --kind classify|identity --data MANIFEST ...: the whole PAE cycle for one task.
 import { join, dirname, basename } from 'node:path';
 import type { Command } from 'commander';
-import { addTask, type AddTaskSpec } from '../../eval/add-task.ts';
-import { CheckpointDir } from '../../eval/checkpoint.ts';
+import { addTask, type AddTaskSpec } from '../../workflows/add-task.ts';
+import { CheckpointDir } from '../../workflows/checkpoint.ts';
 import { JsonlEventLog, computeLedger, saveModel, validateRatios, type PaeEvent } from '../../pae/index.ts';
 import { parseKind } from '../../tasks/index.ts';
 import { mib, num, pct, printJson, stderrNotes } from '../format.ts';

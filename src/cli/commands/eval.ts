@@ -1,7 +1,7 @@
 // paenet eval MODEL --task NAME --data MANIFEST|PAIRS [--json]: a task's metric on a data set, with a predictions hash.
 import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { evaluateClassification, evaluateVerificationTask } from '../../eval/protocols.ts';
+import { evaluateClassification, evaluateVerificationTask } from '../../tasks/evaluate.ts';
 import { loadImageSet, loadPairSet } from '../../tasks/index.ts';
 import { pct, printJson, table } from '../format.ts';
 import { openModel } from '../model-io.ts';

@@ -1,7 +1,7 @@
 // paenet import MODEL --from face-api-recognition [--package-dir DIR] [--pairs FILE]: a pretrained network as task 1.
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { importPretrained, PRETRAINED_SOURCES } from '../../eval/import-model.ts';
+import { importPretrained, PRETRAINED_SOURCES } from '../../workflows/import-model.ts';
 import { computeLedger, saveModel } from '../../pae/index.ts';
 import { mib, pct, printJson, stderrNotes } from '../format.ts';
 import { provenance } from '../model-io.ts';

@@ -1,8 +1,8 @@
 // paenet prune MODEL --task NAME --data MANIFEST --pairs FILE: gradual pruning of the newest identity task by distillation.
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { CheckpointDir } from '../../eval/checkpoint.ts';
-import { pruneIdentityTask } from '../../eval/prune-task.ts';
+import { CheckpointDir } from '../../workflows/checkpoint.ts';
+import { pruneIdentityTask } from '../../workflows/prune-task.ts';
 import { computeLedger, JsonlEventLog, saveModel, validateRatios } from '../../pae/index.ts';
 import { mib, num, pct, printJson, stderrNotes } from '../format.ts';
 import { openModel } from '../model-io.ts';

@@ -1,6 +1,6 @@
 // The experiment's charts as vega-lite specs, every point read from the run's results.
 import { writeChart, type ChartSpec } from '../io/render-chart.ts';
-import type { ExperimentResult } from './experiment.ts';
+import type { ExperimentResult } from '../workflows/index.ts';
 
 const MB = 2 ** 20;
 const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', width: 420, height: 260, background: 'white' } as const;

@@ -10,7 +10,7 @@ import {
   oneOffAccuracy,
   perClassAccuracy,
   sha256OfPredictions,
-} from '../../src/eval/classification.ts';
+} from '../../src/metrics/classification.ts';
 
 // Seven samples, three classes. Per sample (true -> predicted):
 // 0->0, 1->1, 1->2, 2->2, 2->1, 0->0, 0->2

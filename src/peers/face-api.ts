@@ -1,7 +1,7 @@
 // @vladmandic/face-api as shipped: its expression, age/gender and recognition nets from its npm package, on tfjs-wasm.
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot, packageVersion } from '../../io/packages.ts';
+import { packageRoot, packageVersion } from '../io/packages.ts';
 import { loadFaceApi, type Tf } from './tfjs-runtime.ts';
 import { FER_CLASSES, type Crop, type Peer, type PeerModelFiles } from './peer.ts';
 

@@ -2,9 +2,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomicSync } from '../io/atomic-write.ts';
-import { loadModel, saveModel, type PaeModel } from '../pae/index.ts';
-import type { ExperimentConfig, TaskOutcome } from './experiment.ts';
+import { writeFileAtomicSync } from '../../io/atomic-write.ts';
+import { loadModel, saveModel, type PaeModel } from '../../pae/index.ts';
+import type { ExperimentConfig, TaskOutcome } from './config.ts';
 
 /** What a method has measured so far (everything but the model). */
 export interface MethodProgress {

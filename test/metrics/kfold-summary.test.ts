@@ -1,7 +1,7 @@
 // Hand-computed checks of fold summaries and their formatting.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatMeanStd, summarizeFolds } from '../../src/eval/kfold-summary.ts';
+import { formatMeanStd, summarizeFolds } from '../../src/metrics/kfold-summary.ts';
 
 test('summary uses the population standard deviation', () => {
   // mean 0.625; deviations ±0.125, ±0.375; variance (2*0.015625 + 2*0.140625)/4 = 0.078125.

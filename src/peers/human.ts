@@ -2,7 +2,7 @@
 // pre- and post-processing (src/gear/emotion.ts, src/face/faceres.ts of Human 3.3), on the same tfjs-wasm engine.
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { packageRoot, packageVersion } from '../../io/packages.ts';
+import { packageRoot, packageVersion } from '../io/packages.ts';
 import { tfjs, type Tf } from './tfjs-runtime.ts';
 import type { Crop, Peer, PeerModelFiles } from './peer.ts';
 

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { runExperiment, validateExperiment, type ExperimentConfig } from '../../src/eval/experiment.ts';
-import { experimentMarkdown } from '../../src/eval/report.ts';
+import { runExperiment, validateExperiment, type ExperimentConfig } from '../../src/workflows/index.ts';
+import { experimentMarkdown } from '../../src/report/markdown.ts';
 import { loadModel } from '../../src/pae/index.ts';
 import { DATA, needData, tempDir } from '../data/fixtures.ts';
 

@@ -1,7 +1,7 @@
 // Hand-computed checks of threshold selection and the k-fold verification protocol.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { consecutiveFolds, evaluateVerification, selectThreshold } from '../../src/eval/verification.ts';
+import { consecutiveFolds, evaluateVerification, selectThreshold } from '../../src/metrics/verification.ts';
 
 // Distances are multiples of 1/16 so midpoints are exact and can be compared with ===.
 

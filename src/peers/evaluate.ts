@@ -1,8 +1,8 @@
 // Peer rows: the face toolkits JavaScript users install today, run as they ship on the same validation crops as
 // paenet's tasks, scored with the same protocols (top-1, age-group exact and 1-off, 10-fold verification).
-import { accuracy, oneOffAccuracy } from '../classification.ts';
-import { evaluateVerification } from '../verification.ts';
-import { loadImageSet, loadPairSet, rowCosineDistance, type ImageSet } from '../../tasks/index.ts';
+import { accuracy, oneOffAccuracy } from '../metrics/classification.ts';
+import { evaluateVerification } from '../metrics/verification.ts';
+import { loadImageSet, loadPairSet, rowCosineDistance, type ImageSet } from '../tasks/index.ts';
 import { ageGroupOf, type Crop, type Peer, type PeerModelFiles } from './peer.ts';
 
 /** Where each capability's validation crops come from (a manifest, its label column and split; or a pairs file). */

@@ -22,7 +22,7 @@ import {
 import { DistillTaskData, loadImageSet, loadPairSet, type PairSet } from '../tasks/index.ts';
 import { decodeProgress, type AddTaskSinks } from './add-task.ts';
 import type { CheckpointDir } from './checkpoint.ts';
-import { evaluateVerificationTask, verificationValidator, type VerificationReport } from './protocols.ts';
+import { evaluateVerificationTask, verificationValidator, type VerificationReport } from '../tasks/evaluate.ts';
 
 export interface PruneTaskSpec {
   /** Task to prune (the model's newest). */

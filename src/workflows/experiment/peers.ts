@@ -3,42 +3,13 @@ import { statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { PaeModel } from '../../pae/index.ts';
 import { embedImages, loadImageSet, loadPairSet, predictProbabilities, subsetImageSet } from '../../tasks/index.ts';
-import { oneOffAccuracy } from '../classification.ts';
-import type { ExperimentConfig } from '../experiment.ts';
-import { evaluateClassification, evaluateVerificationTask } from '../protocols.ts';
-import { evaluatePeer, type PeerDataSpec, type PeerRow } from './evaluate-peers.ts';
-import { faceApiPeer } from './face-api-peer.ts';
-import { humanPeer } from './human-peer.ts';
-import type { Peer } from './peer.ts';
-
-export const PEER_TOOLKITS = ['face-api', 'human'] as const;
-export type PeerToolkit = (typeof PEER_TOOLKITS)[number];
-
-/** Which task of the sequence answers each capability (by name), and which toolkits to run. */
-export interface PeerConfig {
-  /** @default both */
-  toolkits?: PeerToolkit[];
-  expression?: string;
-  gender?: string;
-  age?: string;
-  verification?: string;
-}
-
-const CAPABILITIES = ['expression', 'gender', 'age', 'verification'] as const;
-
-/** Checks the peer section against the task list; one line naming the file. */
-export function validatePeers(p: PeerConfig, tasks: ExperimentConfig['tasks'], source: string): void {
-  for (const t of p.toolkits ?? [])
-    if (!(PEER_TOOLKITS as readonly string[]).includes(t)) throw new Error(`${source}: unknown peer toolkit '${t}'`);
-  for (const c of CAPABILITIES) {
-    const name = p[c];
-    if (name === undefined) continue;
-    const t = tasks.find((x) => x.name === name);
-    if (!t) throw new Error(`${source}: peers.${c} names no task ('${name}')`);
-    if ((c === 'verification') !== (t.kind === 'identity'))
-      throw new Error(`${source}: peers.${c} needs ${c === 'verification' ? 'an identity' : 'a classify'} task, '${name}' is ${t.kind}`);
-  }
-}
+import { oneOffAccuracy } from '../../metrics/classification.ts';
+import { PEER_TOOLKITS, type ExperimentConfig, type PeerConfig } from './config.ts';
+import { evaluateClassification, evaluateVerificationTask } from '../../tasks/evaluate.ts';
+import { evaluatePeer, type PeerDataSpec, type PeerRow } from '../../peers/evaluate.ts';
+import { faceApiPeer } from '../../peers/face-api.ts';
+import { humanPeer } from '../../peers/human.ts';
+import type { Peer } from '../../peers/peer.ts';
 
 function dataSpec(cfg: ExperimentConfig, p: PeerConfig): PeerDataSpec {
   const task = (name: string) => cfg.tasks.find((t) => t.name === name)!;

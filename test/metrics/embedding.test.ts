@@ -1,7 +1,7 @@
 // Hand-computed checks of normalisation, cosine distance and flip-concatenation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cosineDistance, flipConcatEmbedding, l2normalize, pairCosineDistances } from '../../src/eval/verification.ts';
+import { cosineDistance, flipConcatEmbedding, l2normalize, pairCosineDistances } from '../../src/metrics/verification.ts';
 
 test('l2normalize scales a 3-4-5 vector', () => {
   assert.deepEqual(Array.from(l2normalize([3, 4])), [Math.fround(0.6), Math.fround(0.8)]);

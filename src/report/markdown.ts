@@ -1,6 +1,6 @@
 // The experiment report: the paper-style table (accuracy and size per module vs individual networks), every
 // method side by side (final accuracy, BWT, size, time), the accuracy matrices and the charts.
-import type { ExperimentResult, MethodRun } from './experiment.ts';
+import type { ExperimentResult, MethodRun } from '../workflows/index.ts';
 
 const pct = (x: number | null | undefined): string => (x === null || x === undefined || Number.isNaN(x) ? '–' : (100 * x).toFixed(2));
 const mb = (b: number): string => (b / 2 ** 20).toFixed(3);

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { evaluatePeer, type PeerDataSpec, type PeerRow } from '../../src/eval/peers/evaluate-peers.ts';
-import { faceApiPeer } from '../../src/eval/peers/face-api-peer.ts';
-import { humanAge, humanPeer } from '../../src/eval/peers/human-peer.ts';
-import { ageGroupOf } from '../../src/eval/peers/peer.ts';
+import { evaluatePeer, type PeerDataSpec, type PeerRow } from '../../src/peers/evaluate.ts';
+import { faceApiPeer } from '../../src/peers/face-api.ts';
+import { humanAge, humanPeer } from '../../src/peers/human.ts';
+import { ageGroupOf } from '../../src/peers/peer.ts';
 import { DATA, needData, tempDir } from '../data/fixtures.ts';
 
 const dir = tempDir('peers');

@@ -37,7 +37,7 @@ import {
   type PairSet,
   type TaskKind,
 } from '../tasks/index.ts';
-import { classificationValidator, evaluateVerificationTask, verificationValidator } from './protocols.ts';
+import { classificationValidator, evaluateVerificationTask, verificationValidator } from '../tasks/evaluate.ts';
 
 export interface AddTaskSpec {
   name: string;

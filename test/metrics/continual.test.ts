@@ -8,7 +8,7 @@ import {
   forwardTransferVsIndividual,
   hasNoForgetting,
   summarizeContinual,
-} from '../../src/eval/continual.ts';
+} from '../../src/metrics/continual.ts';
 
 // Forgetting network: diagonal 0.875, 0.625, 0.75; final row 0.5, 0.5, 0.75.
 const forgetting = [

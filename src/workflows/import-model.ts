@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import type { PaeModel, Provenance } from '../pae/index.ts';
 import { faceApiPackageDir, importFaceApiRecognition, loadPairSet, type FaceApiImport } from '../tasks/index.ts';
 import { decodeProgress, type AddTaskSinks } from './add-task.ts';
-import { evaluateVerificationTask, type VerificationReport } from './protocols.ts';
+import { evaluateVerificationTask, type VerificationReport } from '../tasks/evaluate.ts';
 
 /** Pretrained networks paenet can adopt. */
 export const PRETRAINED_SOURCES = ['face-api-recognition'] as const;

@@ -1,7 +1,7 @@
 // Hand-computed checks of the ROC curve, AUC and TAR@FAR.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { auc, rocCurve, tarAtFar, tarAtFars } from '../../src/eval/roc.ts';
+import { auc, rocCurve, tarAtFar, tarAtFars } from '../../src/metrics/roc.ts';
 
 test('perfect separation: exact ROC points and AUC 1', () => {
   const roc = rocCurve([0.1, 0.2, 0.3, 0.4], [true, true, false, false]);

@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type * as Tf from '@tensorflow/tfjs';
-import { packageRoot } from '../../io/packages.ts';
+import { packageRoot } from '../io/packages.ts';
 
 export type { Tf };
 

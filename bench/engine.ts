@@ -10,6 +10,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  autocast,
+  cpuHasBf16,
   F,
   type Tensor,
   engineInfo,
@@ -25,6 +27,7 @@ import {
   tidy,
 } from '../src/engine/index.ts';
 import type { BenchOptions, BenchResult, Log } from './options.ts';
+import { caseName, packableTrainRates, PRECISION_CASES } from './precision.ts';
 
 const PYTHON = '/usr/bin/python3'; // Debian's python with torch; the `python3` on PATH may be a shim without it
 const TORCH_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'engine_torch.py');
@@ -77,10 +80,10 @@ function batchInput(batch: number, channelsLast: boolean): Tensor {
 }
 
 /** One training step; everything it creates except parameters/optimizer state is freed on return. */
-function trainStep(net: nn.Module, opt: optim.Optimizer, x: Tensor, y: Tensor): void {
+function trainStep(net: nn.Module, opt: optim.Optimizer, x: Tensor, y: Tensor, precision: 'fp32' | 'bf16' = 'fp32'): void {
   tidy(() => {
     opt.zeroGrad();
-    const loss = F.crossEntropy(net.forward(x), y);
+    const loss = autocast(precision, () => F.crossEntropy(net.forward(x), y));
     loss.backward();
     opt.step();
   });
@@ -261,6 +264,45 @@ export function run(o: BenchOptions, log: Log): BenchResult {
   x.dispose();
   y.dispose();
 
+  // ---- precision and memory format: every case in paenet, in this run (speedups over paenet fp32) ----
+  const precision: BenchResult = { cpu_bf16: cpuHasBf16() };
+  if (o.precision) {
+    for (const c of PRECISION_CASES) {
+      manualSeed(0);
+      const pnet = referenceNet(c.channelsLast);
+      const popt = new optim.SGD(pnet.parameters(), { lr: 0.01, momentum: 0.9 });
+      const px = batchInput(batch, c.channelsLast);
+      const py = randint(0, CLASSES, [batch]);
+      const r = rates(
+        timeSteps(() => trainStep(pnet, popt, px, py, c.precision), warmup, steps),
+        batch,
+      );
+      py.dispose();
+      precision[`${caseName(c)}_train_img_s`] = round(r.imgS);
+      popt.dispose();
+      pnet.dispose();
+      px.dispose();
+    }
+    // The packable backbones as add-task trains them: the 150 px pretrained dlib ResNet and faceres at 128 px.
+    for (const [preset, b] of [
+      ['dlib-resnet', 16],
+      ['faceres', 32],
+    ] as const) {
+      const r = packableTrainRates(preset, b, 1, Math.max(3, Math.round(steps / 5)));
+      for (const [k, v] of Object.entries(r)) precision[`${preset.replace('-', '_')}_${k}_train_img_s`] = round(v);
+    }
+    const speedup = (k: string): number | null => {
+      const base = precision[`${k}fp32_train_img_s`];
+      const fast = precision[`${k}bf16_cl_train_img_s`];
+      return typeof base === 'number' && typeof fast === 'number' ? round(fast / base, 2) : null;
+    };
+    precision.bf16_train_img_s = precision.bf16_cl_train_img_s ?? null;
+    precision.bf16_train_speedup = speedup('');
+    precision.dlib_resnet_bf16_train_speedup = speedup('dlib_resnet_');
+    precision.faceres_bf16_train_speedup = speedup('faceres_');
+    log(`precision: ${JSON.stringify(precision)}`);
+  }
+
   // ---- PyTorch, same net and settings ----
   const t = torch ? runTorch(threads, steps, warmup, batch, cl, log) : null;
   if (t) {
@@ -311,5 +353,6 @@ export function run(o: BenchOptions, log: Log): BenchResult {
     torch_version: torch?.version ?? null,
     libtorch_version: engineInfo().torchVersion,
     node_version: process.version,
+    ...precision,
   };
 }

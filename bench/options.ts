@@ -16,6 +16,8 @@ export interface BenchOptions {
   memoryBatch: number | undefined;
   /** Channels-last (NHWC) activations and conv weights, in paenet and torch alike. */
   channelsLast: boolean;
+  /** Also time bf16 autocast and channels-last training (reference net, dlib ResNet, faceres). */
+  precision: boolean;
   /** Skip the Python PyTorch comparison. */
   noTorch: boolean;
 }

@@ -32,6 +32,7 @@ options:
   --memory-steps N    training steps of the memory check (default 1000; 0 skips it)
   --memory-batch N    batch size of the memory check (default: the benchmark's)
   --channels-last     NHWC activations and conv weights (paenet and torch alike)
+  --precision         also time bf16 autocast / channels-last training (reference net, dlib ResNet, faceres)
   --no-torch          skip the Python PyTorch comparison
 `;
 
@@ -56,6 +57,7 @@ async function main(): Promise<number> {
       'memory-batch': { type: 'string' },
       'channels-last': { type: 'boolean', default: false },
       'no-torch': { type: 'boolean', default: false },
+      precision: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -79,6 +81,7 @@ async function main(): Promise<number> {
     memoryBatch: positiveInt('memory-batch', values['memory-batch']),
     channelsLast: values['channels-last'],
     noTorch: values['no-torch'],
+    precision: values.precision,
   };
   const out = options.json ? process.stderr : process.stdout;
   const log: Log = (line) => void out.write(`${line}\n`);

@@ -5,7 +5,7 @@
   },
   "targets": [{
     "target_name": "paenet_native",
-    "sources": ["src/addon.cc", "src/handles.cc", "src/convert.cc", "src/ops.cc", "src/tensors.cc", "src/allocator.cc"],
+    "sources": ["src/addon.cc", "src/handles.cc", "src/convert.cc", "src/ops.cc", "src/tensors.cc", "src/allocator.cc", "src/autocast.cc"],
     "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
     "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS"],
     "cflags!": ["-fno-exceptions", "-fno-rtti"],

@@ -9,17 +9,18 @@ const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const src = resolve(process.argv[2] ?? join(root, 'src'));
 // What each top-level folder of src/ may import besides itself. Leaves first; each layer sees only those below it.
 const allowed = {
-  engine: [],
-  io: [],
-  data: [],
-  metrics: [],
-  pae: ['engine', 'io'],
-  tasks: ['pae', 'engine', 'data', 'io', 'metrics'],
-  peers: ['tasks', 'pae', 'engine', 'data', 'io', 'metrics'],
-  workflows: ['peers', 'tasks', 'pae', 'engine', 'data', 'io', 'metrics'],
-  report: ['workflows', 'metrics', 'io'],
-  serve: ['workflows', 'peers', 'tasks', 'pae', 'engine', 'data', 'io', 'metrics'],
-  cli: ['serve', 'report', 'workflows', 'peers', 'tasks', 'pae', 'engine', 'data', 'io', 'metrics'],
+  common: [],
+  engine: ['common'],
+  io: ['common'],
+  data: ['common'],
+  metrics: ['common'],
+  pae: ['engine', 'io', 'common'],
+  tasks: ['pae', 'engine', 'data', 'io', 'metrics', 'common'],
+  peers: ['tasks', 'pae', 'engine', 'data', 'io', 'metrics', 'common'],
+  workflows: ['peers', 'tasks', 'pae', 'engine', 'data', 'io', 'metrics', 'common'],
+  report: ['workflows', 'metrics', 'io', 'common'],
+  serve: ['workflows', 'peers', 'tasks', 'pae', 'engine', 'data', 'io', 'metrics', 'common'],
+  cli: ['serve', 'report', 'workflows', 'peers', 'tasks', 'pae', 'engine', 'data', 'io', 'metrics', 'common'],
 };
 // Files directly in src/ (the package's public entry points) may import any layer; no layer imports them.
 const PUBLIC = '(public)';

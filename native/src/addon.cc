@@ -55,6 +55,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   paenet::registerAllocator(env, exports);
   paenet::registerOps(env, exports);
   paenet::registerTensors(env, exports);
+  paenet::registerAutocast(env, exports);
   exports.Set("setNumThreads", Napi::Function::New(env, paenet::SetNumThreads));
   exports.Set("getNumThreads", Napi::Function::New(env, paenet::GetNumThreads));
   exports.Set("manualSeed", Napi::Function::New(env, paenet::ManualSeed));

@@ -6,4 +6,5 @@ namespace paenet {
 void registerOps(Napi::Env env, Napi::Object exports);
 void registerTensors(Napi::Env env, Napi::Object exports);
 void registerAllocator(Napi::Env env, Napi::Object exports);
+void registerAutocast(Napi::Env env, Napi::Object exports);
 }  // namespace paenet

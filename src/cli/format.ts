@@ -1,4 +1,5 @@
-// Plain-text tables and number formats for the CLI's human output, and the parsing of shared option values.
+// Plain-text tables and the CLI's units on the shared number formats (src/metrics/format.ts), and the parsing of shared option values.
+import { megabytes, percent } from '../metrics/format.ts';
 import type { RuntimeKind } from '../serve/runtime.ts';
 
 /** Left-aligned columns separated by two spaces. */
@@ -15,9 +16,10 @@ export function table(rows: (string | number)[][]): string {
     .join('\n');
 }
 
-export const pct = (x: number | null | undefined): string =>
-  x === null || x === undefined || Number.isNaN(x) ? '-' : `${(100 * x).toFixed(2)}%`;
-export const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(3)} MB`;
+/** A fraction as "12.34%" (the number formats live in src/metrics/format.ts). */
+export const pct = (x: number | null | undefined): string => percent(x, { unit: '%' });
+/** Bytes as "1.234 MB". */
+export const mib = (bytes: number): string => megabytes(bytes, { unit: ' MB' });
 
 /** Writes JSON to stdout (the --json contract: stdout holds one JSON document). */
 export function printJson(value: unknown): void {

@@ -1,6 +1,7 @@
 // Opening and creating model files for CLI commands, with provenance filled in.
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { PaenetError } from '../common/errors.ts';
 import { engineInfo } from '../engine/index.ts';
 import { loadModel, type PaeModel, type Provenance } from '../pae/index.ts';
 
@@ -17,5 +18,8 @@ export { loadModel as openModel };
 
 /** One line naming the model file when it has no task called one of `names`. */
 export function requireTasks(file: string, model: PaeModel, names: readonly string[] = []): void {
-  for (const t of names) if (!model.tasks.some((x) => x.name === t)) throw new Error(`${file}: no task named '${t}'`);
+  const known = model.tasks.map((x) => x.name);
+  for (const t of names)
+    if (!known.includes(t))
+      throw new PaenetError('PAENET_INPUT', `${file}: no task named '${t}'`, `its tasks: ${known.join(', ') || 'none'}`);
 }

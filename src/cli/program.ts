@@ -1,6 +1,8 @@
-// The paenet program: every subcommand, and the error contract (one line on stderr, exit code).
+// The paenet program: every subcommand, and the error contract (one line on stderr with the fix, an exit code per
+// error code).
 import { availableParallelism } from 'node:os';
 import { Command, CommanderError } from 'commander';
+import { errorCode, exitCode, PaenetError } from '../common/errors.ts';
 import { setNumThreads } from '../engine/index.ts';
 import { registerAddTask } from './commands/add-task.ts';
 import { registerAnalyze } from './commands/analyze.ts';
@@ -25,7 +27,7 @@ export function buildProgram(): Command {
     .hook('preAction', (cmd) => {
       const raw = (cmd.opts() as { threads?: string }).threads ?? process.env.PAENET_THREADS;
       const n = raw === undefined ? availableParallelism() : Number(raw);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`paenet: --threads must be a positive integer, got '${raw}'`);
+      if (!Number.isInteger(n) || n < 1) throw new PaenetError('PAENET_INPUT', `--threads must be a positive integer, got '${raw}'`);
       setNumThreads(n);
     });
   registerInit(program);
@@ -42,7 +44,14 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Runs the CLI: errors are one line on stderr and exit code 1 (usage errors 2). */
+/** The one stderr line of a failure: `paenet: <message>`, and for a PaenetError its hint. */
+function errorLine(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  const line = message.startsWith('paenet:') ? message : `paenet: ${message}`;
+  return e instanceof PaenetError ? `${line}; hint: ${e.hint}` : line;
+}
+
+/** Runs the CLI: errors are one line on stderr; the exit code is the error code's (usage errors 2, others 1). */
 export async function main(argv = process.argv): Promise<void> {
   const program = buildProgram().exitOverride();
   // Subcommands copy the exit callback when they are created, before this point: override theirs too, or their
@@ -55,9 +64,8 @@ export async function main(argv = process.argv): Promise<void> {
       process.exitCode = e.exitCode === 0 ? 0 : 2;
       return;
     }
-    const message = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`${message.startsWith('paenet') || message.includes(': ') ? message : `paenet: ${message}`}\n`);
+    process.stderr.write(`${errorLine(e)}\n`);
     if (process.env.PAENET_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-    process.exitCode = 1;
+    process.exitCode = exitCode(errorCode(e));
   }
 }

@@ -1,16 +1,20 @@
 // Writes uint8 HWC images into a normalised float32 NCHW batch, with seeded training augmentation.
+import { PaenetError } from '../common/errors.ts';
+import { IDENTITY_SAMPLE, sampleScratch, writeSample, type SampleParams } from './augment-sample.ts';
+import { eraseInto, pickEraseRect, type EraseFill } from './random-erasing.ts';
 import type { Rng } from './rng.ts';
 
-/** Pixel normalisation of the PAE paper: x -> (x - 127.5) / 128, giving about [-1, 1]. */
-export const NORM_MEAN = 127.5;
-/** Divisor of the normalisation (see {@link NORM_MEAN}). */
-export const NORM_SCALE = 128;
+export { NORM_MEAN, NORM_SCALE } from './augment-sample.ts';
+export type { EraseFill } from './random-erasing.ts';
 
-/** Training augmentation settings; every field has a small default. */
+/**
+ * Training augmentation settings. The first five have small defaults (the original recipe); the rest are off unless
+ * set, and draw random numbers only when on, so the seeded stream of a caller that does not use them is unchanged.
+ */
 export interface AugmentOptions {
   /** Probability of a horizontal flip. Default 0.5. */
   flipProb?: number;
-  /** Random crop with padding: shift by up to this many pixels each way, black fill. Default 4. */
+  /** Random crop with padding: shift by up to this many whole pixels each way, black fill. Default 4. */
   pad?: number;
   /** Random zoom range about the centre (1 = none). Default [0.9, 1.1]. */
   scale?: readonly [number, number];
@@ -18,20 +22,65 @@ export interface AugmentOptions {
   brightness?: number;
   /** Contrast jitter: scale deviations from the image mean by 1 +/- up to this. Default 0.1. */
   contrast?: number;
+  /** Sub-pixel shift of up to this fraction of the side each way, added to `pad`'s whole-pixel one. Default 0. */
+  shift?: number;
+  /** Rotation about the centre by up to this many degrees either way, in the same sampling pass. Default 0. */
+  rotation?: number;
+  /** Saturation jitter: blend with the grey image by a factor 1 +/- up to this (at most 1). Default 0. */
+  saturation?: number;
+  /** Probability of turning the image grey (Rec. 601 luma), after the other colour jitter. Default 0. */
+  greyProb?: number;
+  /**
+   * Random erasing (Zhong et al.): probability of overwriting one rectangle of the finished sample, after geometry,
+   * colour and normalisation, so the fill is in normalised units and no jitter touches it. Default 0.
+   */
+  eraseProb?: number;
+  /** Erased area as a fraction of the image. Default [0.02, 0.2]. */
+  eraseArea?: readonly [number, number];
+  /** Erased rectangle's height / width. Default [0.3, 3.3]. */
+  eraseAspect?: readonly [number, number];
+  /** Fill of the erased rectangle (see {@link eraseInto}). Default 'noise'. */
+  eraseFill?: EraseFill;
 }
+
+type ResolvedOptions = Readonly<Required<AugmentOptions>>;
 
 /** No augmentation at all (e.g. to check the plumbing). */
-export const NO_AUGMENT: Readonly<Required<AugmentOptions>> = { flipProb: 0, pad: 0, scale: [1, 1], brightness: 0, contrast: 0 };
+export const NO_AUGMENT: ResolvedOptions = {
+  flipProb: 0,
+  pad: 0,
+  scale: [1, 1],
+  brightness: 0,
+  contrast: 0,
+  shift: 0,
+  rotation: 0,
+  saturation: 0,
+  greyProb: 0,
+  eraseProb: 0,
+  eraseArea: [0.02, 0.2],
+  eraseAspect: [0.3, 3.3],
+  eraseFill: 'noise',
+};
 
-interface SampleParams {
-  flip: boolean;
-  scale: number;
-  dx: number;
-  dy: number;
-  /** Additive shift in pixel units. */
-  bright: number;
-  contrast: number;
-}
+/**
+ * The stronger face-fitting recipe (issue 13): geometry a loose face crop plausibly varies by (mirror, ±6 % shift,
+ * ±10 % zoom, ±10° roll), stronger colour jitter for mixed cameras and lighting, and random erasing for occlusion.
+ */
+export const FACE_AUGMENT_STRONG: ResolvedOptions = {
+  flipProb: 0.5,
+  pad: 0,
+  scale: [0.9, 1.1],
+  brightness: 0.2,
+  contrast: 0.2,
+  shift: 0.06,
+  rotation: 10,
+  saturation: 0.2,
+  greyProb: 0,
+  eraseProb: 0.25,
+  eraseArea: [0.02, 0.2],
+  eraseAspect: [0.3, 3.3],
+  eraseFill: 'noise',
+};
 
 /**
  * Augments images `indices` of `src` (packed uint8 HWC, `size` x `size` x 3 each) into `out`
@@ -46,23 +95,33 @@ export function augmentInto(
   rng: Rng,
   options: AugmentOptions = {},
 ): void {
-  const flipProb = options.flipProb ?? 0.5;
-  const pad = Math.floor(options.pad ?? 4);
-  const [smin, smax] = options.scale ?? [0.9, 1.1];
-  const br = options.brightness ?? 0.1;
-  const ct = options.contrast ?? 0.1;
+  const o = resolveOptions(options);
   checkSizes(src, indices, size, out);
+  const scratch = sampleScratch(size);
+  const pad = Math.floor(o.pad);
+  const maxShift = o.shift * size;
   for (let n = 0; n < indices.length; n++) {
-    // Draw all parameters every time so the stream position does not depend on the options.
+    // These six draws happen whatever the options, in this order: the stream every older caller was seeded with.
     const p: SampleParams = {
-      flip: rng.next() < flipProb,
-      scale: rng.uniform(smin, smax),
+      ...IDENTITY_SAMPLE,
+      flip: rng.next() < o.flipProb,
+      scale: rng.uniform(o.scale[0], o.scale[1]),
       dx: rng.int(2 * pad + 1) - pad,
       dy: rng.int(2 * pad + 1) - pad,
-      bright: rng.uniform(-br, br) * 255,
-      contrast: 1 + rng.uniform(-ct, ct),
+      bright: rng.uniform(-o.brightness, o.brightness) * 255,
+      contrast: 1 + rng.uniform(-o.contrast, o.contrast),
     };
-    writeSample(src, indices[n]!, size, out, n, p);
+    // The newer options draw only when on.
+    if (maxShift > 0) {
+      p.dx += rng.uniform(-maxShift, maxShift);
+      p.dy += rng.uniform(-maxShift, maxShift);
+    }
+    if (o.rotation > 0) p.angle = (rng.uniform(-o.rotation, o.rotation) * Math.PI) / 180;
+    if (o.saturation > 0) p.saturation = 1 + rng.uniform(-o.saturation, o.saturation);
+    if (o.greyProb > 0 && rng.next() < o.greyProb) p.saturation = 0;
+    const erase = o.eraseProb > 0 && rng.next() < o.eraseProb ? pickEraseRect(size, o.eraseArea, o.eraseAspect, rng) : null;
+    writeSample(src, indices[n]!, size, out, n, p, scratch);
+    if (erase) eraseInto(out, n, size, erase, o.eraseFill, rng);
   }
 }
 
@@ -72,8 +131,45 @@ export function augmentInto(
  */
 export function evalInto(src: Uint8Array, indices: ArrayLike<number>, size: number, out: Float32Array, flip = false): void {
   checkSizes(src, indices, size, out);
-  const p: SampleParams = { flip, scale: 1, dx: 0, dy: 0, bright: 0, contrast: 1 };
-  for (let n = 0; n < indices.length; n++) writeSample(src, indices[n]!, size, out, n, p);
+  const scratch = sampleScratch(size);
+  const p: SampleParams = { ...IDENTITY_SAMPLE, flip };
+  for (let n = 0; n < indices.length; n++) writeSample(src, indices[n]!, size, out, n, p, scratch);
+}
+
+function resolveOptions(options: AugmentOptions): ResolvedOptions {
+  const o: ResolvedOptions = {
+    flipProb: options.flipProb ?? 0.5,
+    pad: options.pad ?? 4,
+    scale: options.scale ?? [0.9, 1.1],
+    brightness: options.brightness ?? 0.1,
+    contrast: options.contrast ?? 0.1,
+    shift: options.shift ?? 0,
+    rotation: options.rotation ?? 0,
+    saturation: options.saturation ?? 0,
+    greyProb: options.greyProb ?? 0,
+    eraseProb: options.eraseProb ?? 0,
+    eraseArea: options.eraseArea ?? NO_AUGMENT.eraseArea,
+    eraseAspect: options.eraseAspect ?? NO_AUGMENT.eraseAspect,
+    eraseFill: options.eraseFill ?? NO_AUGMENT.eraseFill,
+  };
+  // Only the newer options are checked: the older ones never were, and their callers stay as they are.
+  const inRange = (name: keyof AugmentOptions, v: number, lo: number, hi: number): void => {
+    if (!(v >= lo && v <= hi)) throw new PaenetError('PAENET_INPUT', `augment: ${name} must be in [${lo}, ${hi}], got ${v}`);
+  };
+  inRange('shift', o.shift, 0, 0.5);
+  inRange('rotation', o.rotation, 0, 180);
+  inRange('saturation', o.saturation, 0, 1);
+  inRange('greyProb', o.greyProb, 0, 1);
+  inRange('eraseProb', o.eraseProb, 0, 1);
+  const [areaLo, areaHi] = o.eraseArea;
+  const [aspectLo, aspectHi] = o.eraseAspect;
+  if (!(areaLo > 0 && areaLo <= areaHi && areaHi <= 1))
+    throw new PaenetError('PAENET_INPUT', `augment: eraseArea must satisfy 0 < lo <= hi <= 1, got [${areaLo}, ${areaHi}]`);
+  if (!(aspectLo > 0 && aspectLo <= aspectHi && Number.isFinite(aspectHi)))
+    throw new PaenetError('PAENET_INPUT', `augment: eraseAspect must satisfy 0 < lo <= hi, got [${aspectLo}, ${aspectHi}]`);
+  if (o.eraseFill !== 'noise' && o.eraseFill !== 'mean')
+    throw new PaenetError('PAENET_INPUT', `augment: eraseFill must be 'noise' or 'mean', got ${String(o.eraseFill)}`);
+  return o;
 }
 
 function checkSizes(src: Uint8Array, indices: ArrayLike<number>, size: number, out: Float32Array): void {
@@ -85,68 +181,5 @@ function checkSizes(src: Uint8Array, indices: ArrayLike<number>, size: number, o
   for (let n = 0; n < indices.length; n++) {
     const i = indices[n]!;
     if (!(i >= 0 && i < count)) throw new Error(`augment: image index ${i} outside 0..${count - 1}`);
-  }
-}
-
-// Source coordinate of each output column/row: integer tap i0, i0+1 and weight w; i0 = -2 means padding.
-function axisMap(size: number, scale: number, shift: number, flip: boolean): { i0: Int32Array; w: Float32Array } {
-  const i0 = new Int32Array(size);
-  const w = new Float32Array(size);
-  const c = (size - 1) / 2;
-  for (let o = 0; o < size; o++) {
-    const x = flip ? size - 1 - o : o;
-    const s = c + (x - c) / scale - shift;
-    if (s < -0.5 || s > size - 0.5) {
-      i0[o] = -2;
-      continue;
-    }
-    const cl = Math.min(Math.max(s, 0), size - 1);
-    const f = Math.min(Math.floor(cl), size - 2 < 0 ? 0 : size - 2);
-    i0[o] = f;
-    w[o] = size === 1 ? 0 : cl - f;
-  }
-  return { i0, w };
-}
-
-function writeSample(src: Uint8Array, index: number, size: number, out: Float32Array, n: number, p: SampleParams): void {
-  const plane = size * size;
-  const base = index * plane * 3;
-  const xs = axisMap(size, p.scale, p.dx, p.flip);
-  const ys = axisMap(size, p.scale, p.dy, false);
-  const jitter = p.bright !== 0 || p.contrast !== 1;
-  let mean = 0;
-  if (jitter) {
-    for (let k = base; k < base + plane * 3; k++) mean += src[k]!;
-    mean /= plane * 3;
-  }
-  const padValue = (0 - NORM_MEAN) / NORM_SCALE;
-  const o0 = n * 3 * plane;
-  for (let y = 0; y < size; y++) {
-    const y0 = ys.i0[y]!;
-    const wy = ys.w[y]!;
-    for (let x = 0; x < size; x++) {
-      const x0 = xs.i0[x]!;
-      const o = o0 + y * size + x;
-      if (x0 === -2 || y0 === -2) {
-        out[o] = padValue;
-        out[o + plane] = padValue;
-        out[o + 2 * plane] = padValue;
-        continue;
-      }
-      const wx = xs.w[x]!;
-      const x1 = wx > 0 ? x0 + 1 : x0;
-      const y1 = wy > 0 ? y0 + 1 : y0;
-      const a = base + (y0 * size + x0) * 3;
-      const b = base + (y0 * size + x1) * 3;
-      const c = base + (y1 * size + x0) * 3;
-      const d = base + (y1 * size + x1) * 3;
-      for (let ch = 0; ch < 3; ch++) {
-        const top = src[a + ch]! + (src[b + ch]! - src[a + ch]!) * wx;
-        const bot = src[c + ch]! + (src[d + ch]! - src[c + ch]!) * wx;
-        let v = top + (bot - top) * wy;
-        if (jitter) v = Math.min(255, Math.max(0, (v - mean) * p.contrast + mean + p.bright));
-        out[o + ch * plane] = (v - NORM_MEAN) / NORM_SCALE;
-      }
-    }
   }
 }

@@ -1,4 +1,5 @@
 // Minimal RFC-4180 CSV parser (quotes, escaped quotes, separators/newlines in quotes, CRLF, BOM).
+import { PaenetError } from '../common/errors.ts';
 
 /** A parsed CSV file: the header row, the data rows, and the 1-based line where each row starts. */
 export interface CsvTable {
@@ -30,7 +31,7 @@ export function parseCsv(text: string, source = 'csv'): CsvTable {
         const quoteLine = line;
         i++;
         for (;;) {
-          if (i >= n) throw new Error(`${source}:${quoteLine}: unterminated quoted field`);
+          if (i >= n) throw new PaenetError('PAENET_DATA', `${source}:${quoteLine}: unterminated quoted field`);
           const c = text[i]!;
           if (c === '"') {
             if (text[i + 1] === '"') {
@@ -47,14 +48,14 @@ export function parseCsv(text: string, source = 'csv'): CsvTable {
         }
         const after = text[i];
         if (after !== undefined && after !== ',' && after !== '\n' && after !== '\r') {
-          throw new Error(`${source}:${line}: unexpected character after closing quote`);
+          throw new PaenetError('PAENET_DATA', `${source}:${line}: unexpected character after closing quote`);
         }
       } else {
         const start = i;
         while (i < n) {
           const c = text[i];
           if (c === ',' || c === '\n' || c === '\r') break;
-          if (c === '"') throw new Error(`${source}:${line}: quote inside an unquoted field`);
+          if (c === '"') throw new PaenetError('PAENET_DATA', `${source}:${line}: quote inside an unquoted field`);
           i++;
         }
         field = text.slice(start, i);
@@ -76,6 +77,6 @@ export function parseCsv(text: string, source = 'csv'): CsvTable {
   }
   const header = records.shift();
   starts.shift();
-  if (header === undefined) throw new Error(`${source}: empty file (no header row)`);
+  if (header === undefined) throw new PaenetError('PAENET_DATA', `${source}: empty file (no header row)`);
   return { header, rows: records, lines: starts };
 }

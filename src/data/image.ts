@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { JsColorType, ResizeFilterType, ResizeFit, Transformer } from '@napi-rs/image';
+import { PaenetError } from '../common/errors.ts';
 
 /**
  * Decodes one image (a path, or the file's bytes) to `size` x `size` RGB, uint8, HWC (row-major,
@@ -18,7 +19,9 @@ export async function decodeImage(input: string | Uint8Array, size: number): Pro
       bytes = await readFile(input);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new Error(code === 'ENOENT' ? `${name}: image file not found` : `${name}: cannot read image (${code ?? String(e)})`);
+      throw code === 'ENOENT'
+        ? new PaenetError('PAENET_NOT_FOUND', `${name}: image file not found`)
+        : new PaenetError('PAENET_IMAGE', `${name}: cannot read image (${code ?? String(e)})`);
     }
   } else {
     bytes = input;
@@ -28,10 +31,10 @@ export async function decodeImage(input: string | Uint8Array, size: number): Pro
 
 async function decodeBytes(bytes: Uint8Array, size: number, name: string): Promise<Uint8Array> {
   if (!Number.isInteger(size) || size < 1) throw new Error(`decodeImage: size must be a positive integer, got ${size}`);
-  if (bytes.length === 0) throw new Error(`${name}: empty image file`);
+  if (bytes.length === 0) throw new PaenetError('PAENET_IMAGE', `${name}: empty image file`);
   const jpeg = bytes[0] === 0xff && bytes[1] === 0xd8;
   // The decoder fills a cut-off JPEG with gray instead of failing; catch it by the end marker.
-  if (jpeg && !hasJpegEnd(bytes)) throw new Error(`${name}: truncated JPEG (no end-of-image marker)`);
+  if (jpeg && !hasJpegEnd(bytes)) throw new PaenetError('PAENET_IMAGE', `${name}: truncated JPEG (no end-of-image marker)`);
   let raw: Buffer;
   let colorType: JsColorType | undefined;
   try {
@@ -42,7 +45,7 @@ async function decodeBytes(bytes: Uint8Array, size: number, name: string): Promi
     // PNG with alpha, ...). Only 2 and 4 bytes/pixel are ambiguous; ask the header then.
     if (bpp === 2 || bpp === 4) colorType = jpeg ? undefined : new Transformer(bytes).metadataSync().colorType;
   } catch (e) {
-    throw new Error(`${name}: cannot decode image (${e instanceof Error ? e.message : String(e)})`);
+    throw new PaenetError('PAENET_IMAGE', `${name}: cannot decode image (${e instanceof Error ? e.message : String(e)})`);
   }
   return toRgb(raw, size * size, colorType, name);
 }
@@ -89,7 +92,7 @@ function toRgb(raw: Buffer, px: number, colorType: JsColorType | undefined, name
       break;
     }
     default:
-      throw new Error(`${name}: unexpected pixel layout (${raw.length} bytes for ${px} pixels)`);
+      throw new PaenetError('PAENET_IMAGE', `${name}: unexpected pixel layout (${raw.length} bytes for ${px} pixels)`);
   }
   for (let p = 0; p < px; p++) {
     const s = p * channels;

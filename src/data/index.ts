@@ -5,7 +5,16 @@ export { loadFolderDataset, IMAGE_EXTENSIONS } from './folder-dataset.ts';
 export { loadPairs, lfwImagePath, type FacePair, type Pairs, type PairsOptions } from './pairs.ts';
 export { kFold, trainValFromFolds, type KFoldOptions } from './kfold.ts';
 export { decodeImage, decodeMany, type DecodeManyOptions, type DecodedImages } from './image.ts';
-export { augmentInto, evalInto, NORM_MEAN, NORM_SCALE, NO_AUGMENT, type AugmentOptions } from './augment.ts';
+export {
+  augmentInto,
+  evalInto,
+  NORM_MEAN,
+  NORM_SCALE,
+  NO_AUGMENT,
+  FACE_AUGMENT_STRONG,
+  type AugmentOptions,
+  type EraseFill,
+} from './augment.ts';
 export { BatchLoader, type Batch, type BatchLoaderOptions, type LoaderData } from './loader.ts';
 export { classCounts, paeClassWeights, inverseFrequencyWeights, balanceReport } from './balance.ts';
 export { mulberry32, mixSeed, shuffleInPlace, type Rng } from './rng.ts';

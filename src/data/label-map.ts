@@ -1,4 +1,5 @@
 // Maps a manifest's label cells to class indices and class names (used by manifest.ts).
+import { PaenetError } from '../common/errors.ts';
 
 const INT = /^-?\d+$/;
 const NUMBER = /^-?\d+(\.\d+)?$/;
@@ -95,7 +96,10 @@ export function mapLabels(inp: LabelMapInput): LabelMap {
       else {
         const v = Number(cell);
         if (v >= labels.length) {
-          throw new Error(`${src}:${lines[i]}: label ${v} in column "${colName}" is outside the ${labels.length} given classes`);
+          throw new PaenetError(
+            'PAENET_DATA',
+            `${src}:${lines[i]}: label ${v} in column "${colName}" is outside the ${labels.length} given classes`,
+          );
         }
         kept.push({ row: i, label: v });
       }
@@ -117,7 +121,8 @@ export function mapLabels(inp: LabelMapInput): LabelMap {
       continue;
     }
     const k = index.get(cell);
-    if (k === undefined) throw new Error(`${src}:${lines[i]}: label "${cell}" in column "${colName}" is not among the given classes`);
+    if (k === undefined)
+      throw new PaenetError('PAENET_DATA', `${src}:${lines[i]}: label "${cell}" in column "${colName}" is not among the given classes`);
     kept.push({ row: i, label: k });
   }
   return { kept, labels, declared: classes ? labels.map((_, k) => k) : [], skippedEmpty, skippedNegative };
@@ -141,7 +146,10 @@ function nameFromColumn(
     const v = Number(cell);
     const before = seen.get(v);
     if (before !== undefined && before !== name) {
-      throw new Error(`${src}:${lines[i]}: label ${v} is named "${name}" in column "${nameColName}" but "${before}" earlier`);
+      throw new PaenetError(
+        'PAENET_DATA',
+        `${src}:${lines[i]}: label ${v} is named "${name}" in column "${nameColName}" but "${before}" earlier`,
+      );
     }
     seen.set(v, name);
     labels[v] = name;

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseCsv } from './csv.ts';
 import { findNameColumn, mapLabels } from './label-map.ts';
+import { PaenetError } from '../common/errors.ts';
 
 /** One labelled image. */
 export interface ManifestSample {
@@ -33,7 +34,7 @@ export interface Manifest {
 export interface ManifestOptions {
   /** Column holding the label (e.g. `label`, `gender`, `identity`). */
   label: string;
-  /** Keep only rows whose split column is this value (or one of these). */
+  /** Keep only rows whose split column is this value (or one of these); every row when omitted (see {@link hasSplitColumn}). */
   split?: string | readonly string[];
   /** Split column name; default `split`. */
   splitColumn?: string;
@@ -79,20 +80,13 @@ export interface ManifestOptions {
  */
 export function loadManifest(path: string, options: ManifestOptions): Manifest {
   const src = path;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `${src}: manifest not found` : `${src}: cannot read (${code ?? String(e)})`);
-  }
-  const table = parseCsv(text, src);
+  const table = parseCsv(readManifest(path), src);
   const { header, rows, lines } = table;
-  if (rows.length === 0) throw new Error(`${src}: empty manifest (header only)`);
+  if (rows.length === 0) throw new PaenetError('PAENET_DATA', `${src}: empty manifest (header only)`);
   const cols = `columns: ${header.join(', ')}`;
   const col = (name: string, what = 'column'): number => {
     const k = header.indexOf(name);
-    if (k < 0) throw new Error(`${src}: no ${what} "${name}" (${cols})`);
+    if (k < 0) throw new PaenetError('PAENET_DATA', `${src}: no ${what} "${name}" (${cols})`, 'name one of the columns listed, or add it');
     return k;
   };
   const pathCol = col(options.pathColumn ?? 'path', 'path column');
@@ -101,7 +95,7 @@ export function loadManifest(path: string, options: ManifestOptions): Manifest {
 
   rows.forEach((r, i) => {
     if (r.length !== header.length) {
-      throw new Error(`${src}:${lines[i]}: ${r.length} fields, the header has ${header.length}`);
+      throw new PaenetError('PAENET_DATA', `${src}:${lines[i]}: ${r.length} fields, the header has ${header.length}`);
     }
   });
 
@@ -123,7 +117,7 @@ export function loadManifest(path: string, options: ManifestOptions): Manifest {
     const seen = new Set(rows.map((r) => r[f.k]!));
     if (![...f.accept].some((v) => seen.has(v))) {
       const values = [...seen].sort().slice(0, 20).join(', ');
-      throw new Error(`${src}: no rows with ${f.name} = ${[...f.accept].join('|')} (values: ${values})`);
+      throw new PaenetError('PAENET_DATA', `${src}: no rows with ${f.name} = ${[...f.accept].join('|')} (values: ${values})`);
     }
   }
 
@@ -141,13 +135,14 @@ export function loadManifest(path: string, options: ManifestOptions): Manifest {
   for (const m of mapped.kept) {
     const r = rows[m.row]!;
     const rel = r[pathCol]!;
-    if (rel === '') throw new Error(`${src}:${lines[m.row]}: empty path`);
+    if (rel === '') throw new PaenetError('PAENET_DATA', `${src}:${lines[m.row]}: empty path`);
     const s: ManifestSample = { path: resolve(base, rel), label: m.label, raw: r[labelCol]! };
     if (groupCol >= 0) s.group = r[groupCol]!;
     samples.push(s);
   }
   if (samples.length === 0) {
-    throw new Error(
+    throw new PaenetError(
+      'PAENET_DATA',
       `${src}: no samples with a label in column "${options.label}"${selection} ` +
         `(${selected.length} rows: ${mapped.skippedEmpty} empty, ${mapped.skippedNegative} negative)`,
     );
@@ -157,7 +152,8 @@ export function loadManifest(path: string, options: ManifestOptions): Manifest {
     for (const s of samples) counts[s.label]!++;
     const empty = mapped.declared.find((c) => counts[c] === 0);
     if (empty !== undefined) {
-      throw new Error(
+      throw new PaenetError(
+        'PAENET_DATA',
         `${src}: class ${empty} "${mapped.labels[empty]}" of column "${options.label}" has no samples${selection} ` +
           `(pass allowEmptyClasses to keep it)`,
       );
@@ -170,6 +166,27 @@ export function loadManifest(path: string, options: ManifestOptions): Manifest {
     skippedEmpty: mapped.skippedEmpty,
     skippedNegative: mapped.skippedNegative,
   };
+}
+
+/**
+ * Whether the manifest at `path` has a split column (default `split`). A manifest without one is a single list:
+ * the caller selects every row instead of a split (e.g. `paenet eval` on someone's own test set).
+ *
+ * @throws one line naming the file when it cannot be read or parsed.
+ */
+export function hasSplitColumn(path: string, splitColumn = 'split'): boolean {
+  return parseCsv(readManifest(path), path).header.includes(splitColumn);
+}
+
+function readManifest(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw code === 'ENOENT'
+      ? new PaenetError('PAENET_NOT_FOUND', `${path}: manifest not found`)
+      : new PaenetError('PAENET_DATA', `${path}: cannot read (${code ?? String(e)})`);
+  }
 }
 
 function describeSelection(o: ManifestOptions): string {

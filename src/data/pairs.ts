@@ -1,6 +1,7 @@
 // Parses an LFW-format pairs.txt (verification protocol) into absolute image path pairs.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { PaenetError } from '../common/errors.ts';
 
 /** One verification pair. */
 export interface FacePair {
@@ -51,7 +52,9 @@ export function loadPairs(pairsPath: string, options: PairsOptions = {}): Pairs 
     text = readFileSync(pairsPath, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `${src}: pairs file not found` : `${src}: cannot read (${code ?? String(e)})`);
+    throw code === 'ENOENT'
+      ? new PaenetError('PAENET_NOT_FOUND', `${src}: pairs file not found`)
+      : new PaenetError('PAENET_DATA', `${src}: cannot read (${code ?? String(e)})`);
   }
   const lines = text.split(/\r?\n/);
   while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop();
@@ -59,11 +62,12 @@ export function loadPairs(pairsPath: string, options: PairsOptions = {}): Pairs 
   const folds = Number(head[0]);
   const perFold = Number(head[1]);
   if (head.length !== 2 || !isPositiveInt(folds) || !isPositiveInt(perFold)) {
-    throw new Error(`${src}:1: header should be "<folds><TAB><pairs per fold>", got "${lines[0] ?? ''}"`);
+    throw new PaenetError('PAENET_DATA', `${src}:1: header should be "<folds><TAB><pairs per fold>", got "${lines[0] ?? ''}"`);
   }
   const expected = folds * perFold * 2;
   if (lines.length - 1 !== expected) {
-    throw new Error(
+    throw new PaenetError(
+      'PAENET_DATA',
       `${src}: header says ${folds} folds x ${perFold} matched + ${perFold} mismatched = ${expected} pairs, file has ${lines.length - 1} lines after it`,
     );
   }
@@ -91,14 +95,17 @@ export function loadPairs(pairsPath: string, options: PairsOptions = {}): Pairs 
     if (same) {
       const [name, i, j] = f;
       if (f.length !== 3 || name === undefined || !isPositiveInt(Number(i)) || !isPositiveInt(Number(j))) {
-        throw new Error(`${src}:${l + 1}: expected a matched pair "name i j" (fold ${fold}), got "${lines[l]}"`);
+        throw new PaenetError('PAENET_DATA', `${src}:${l + 1}: expected a matched pair "name i j" (fold ${fold}), got "${lines[l]}"`);
       }
       ia = idOf(name, Number(i));
       ib = idOf(name, Number(j));
     } else {
       const [n1, i, n2, j] = f;
       if (f.length !== 4 || n1 === undefined || n2 === undefined || !isPositiveInt(Number(i)) || !isPositiveInt(Number(j))) {
-        throw new Error(`${src}:${l + 1}: expected a mismatched pair "name1 i name2 j" (fold ${fold}), got "${lines[l]}"`);
+        throw new PaenetError(
+          'PAENET_DATA',
+          `${src}:${l + 1}: expected a mismatched pair "name1 i name2 j" (fold ${fold}), got "${lines[l]}"`,
+        );
       }
       ia = idOf(n1, Number(i));
       ib = idOf(n2, Number(j));
@@ -108,7 +115,7 @@ export function loadPairs(pairsPath: string, options: PairsOptions = {}): Pairs 
   if (options.checkFiles ?? true) {
     const missing = images.filter((p) => !existsSync(p));
     if (missing.length > 0) {
-      throw new Error(`${src}: ${missing.length} of ${images.length} images missing (first: ${missing[0]})`);
+      throw new PaenetError('PAENET_DATA', `${src}: ${missing.length} of ${images.length} images missing (first: ${missing[0]})`);
     }
   }
   return { source: src, folds, perFold, pairs, images };

@@ -18,6 +18,7 @@ export {
   emptyCache,
   cacheStats,
 } from './runtime.ts';
+export { autocast, autocastActive, fp32Island, cpuHasBf16, resolvePrecision, PRECISIONS, type Precision } from './precision.ts';
 export * as F from './functional.ts';
 export * as nn from './nn/index.ts';
 export * as optim from './optim/index.ts';

@@ -40,6 +40,10 @@ export interface NativeAddon {
   buildInfo(): { torchVersion: string; config: string; parallel: string };
   emptyCache(): void;
   cacheStats(): { cachedBytes: number; hits: number };
+  autocastEnter(device: 'cpu' | 'cuda', dtype: 'bfloat16' | 'float16'): boolean;
+  autocastExit(device: 'cpu' | 'cuda', previous: boolean): void;
+  autocastSetEnabled(device: 'cpu' | 'cuda', enabled: boolean): boolean;
+  autocastEnabled(device: 'cpu' | 'cuda'): boolean;
 }
 
 function load(): NativeAddon {

@@ -43,7 +43,7 @@ const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const NOT_A_MANIFEST = 'not a tfjs weights manifest (expected a JSON array of {paths, weights})';
 
 /** Quotes a name for an error message, escaping control characters so every message stays on one line. */
-function quote(name: string): string {
+export function quote(name: string): string {
   return `'${JSON.stringify(name).slice(1, -1)}'`;
 }
 
@@ -52,7 +52,8 @@ function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
-function fail(path: string, problem: string): never {
+/** Throws the one-line error every tfjs reader uses: the offending file's path, then the problem. */
+export function fail(path: string, problem: string): never {
   throw new Error(`${path}: ${oneLine(problem)}`);
 }
 
@@ -60,14 +61,15 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function loadManifestJson(manifestPath: string): unknown {
+/** Parses a tfjs JSON file (a weights manifest, a model.json); `what` names the kind of file in errors. */
+export function loadTfjsJson(manifestPath: string, what = 'weights manifest'): unknown {
   let text: string;
   try {
     text = readFileSync(manifestPath, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') fail(manifestPath, 'no such weights manifest');
-    fail(manifestPath, `cannot read weights manifest (${code ?? (err as Error).message})`);
+    if (code === 'ENOENT') fail(manifestPath, `no such ${what}`);
+    fail(manifestPath, `cannot read ${what} (${code ?? (err as Error).message})`);
   }
   try {
     return JSON.parse(text);
@@ -267,10 +269,18 @@ function decodeWeight(spec: WeightSpec, bytes: Uint8Array): Float32Array {
  * message starts with the offending file's path.
  */
 export function readTfjsWeights(manifestPath: string): Map<string, TfjsWeight> {
-  const groups = parseManifest(manifestPath, loadManifestJson(manifestPath));
+  return decodeTfjsWeightsManifest(manifestPath, loadTfjsJson(manifestPath));
+}
+
+/**
+ * Decodes an already parsed weights manifest (a graph model's `weightsManifest` lives inside its model.json) the
+ * same way: shard paths resolve against `sourcePath`'s folder and every error names `sourcePath`.
+ */
+export function decodeTfjsWeightsManifest(sourcePath: string, manifest: unknown): Map<string, TfjsWeight> {
+  const groups = parseManifest(sourcePath, manifest);
   const out = new Map<string, TfjsWeight>();
   groups.forEach((group, gi) => {
-    const bytes = readGroup(manifestPath, group, gi, groups.length);
+    const bytes = readGroup(sourcePath, group, gi, groups.length);
     for (const spec of group.weights) {
       out.set(spec.name, { name: spec.name, shape: spec.shape, data: decodeWeight(spec, bytes), stored: spec.stored });
     }

@@ -7,12 +7,10 @@
  * @throws if `v` has zero or non-finite norm (such a vector has no direction to compare).
  */
 export function l2normalize(v: ArrayLike<number>): Float32Array {
-  let sq = 0;
-  for (let i = 0; i < v.length; i++) sq += v[i]! * v[i]!;
-  const norm = Math.sqrt(sq);
-  if (!(norm > 0) || !Number.isFinite(norm)) throw new Error(`l2normalize: vector norm is ${norm}, cannot normalise`);
+  const n = norm(v);
+  if (!(n > 0) || !Number.isFinite(n)) throw new Error(`l2normalize: vector norm is ${n}, cannot normalise`);
   const out = new Float32Array(v.length);
-  for (let i = 0; i < v.length; i++) out[i] = v[i]! / norm;
+  for (let i = 0; i < v.length; i++) out[i] = v[i]! / n;
   return out;
 }
 
@@ -43,22 +41,47 @@ function cosineAt(a: ArrayLike<number>, ao: number, b: ArrayLike<number>, bo: nu
 }
 
 /**
- * Test-time flip augmentation: the descriptor of an image is the concatenation of its embedding and the
- * embedding of its horizontal mirror, L2-normalised as one vector. The caller runs the network on both images.
+ * Test-time flip augmentation, the one verification descriptor every path uses (calibration, the CLI, the API):
+ * the image's embedding and its horizontal mirror's embedding, each L2-normalised, concatenated, and the whole
+ * L2-normalised again. Normalising each half first makes the descriptor the same whether a runtime hands over raw
+ * embeddings (the libtorch forward) or unit ones (the exported ONNX graph), and gives both views equal weight,
+ * as FaceNet's LFW protocol does. The caller runs the network on both images.
  *
- * @throws if the two embeddings differ in length or their concatenation has zero norm.
+ * @throws if the two embeddings differ in length or either has zero norm.
  */
 export function flipConcatEmbedding(embedding: ArrayLike<number>, flippedEmbedding: ArrayLike<number>): Float32Array {
   const d = embedding.length;
   if (flippedEmbedding.length !== d) {
     throw new Error(`flipConcatEmbedding: lengths differ (${d} vs ${flippedEmbedding.length})`);
   }
+  const plainNorm = norm(embedding);
+  const flippedNorm = norm(flippedEmbedding);
+  if (!(plainNorm > 0) || !(flippedNorm > 0)) throw new Error('flipConcatEmbedding: zero-norm embedding, cannot normalise');
   const cat = new Float64Array(2 * d);
   for (let i = 0; i < d; i++) {
-    cat[i] = embedding[i]!;
-    cat[d + i] = flippedEmbedding[i]!;
+    cat[i] = embedding[i]! / plainNorm;
+    cat[d + i] = flippedEmbedding[i]! / flippedNorm;
   }
   return l2normalize(cat);
+}
+
+/** Euclidean norm, accumulated in float64. */
+function norm(v: ArrayLike<number>): number {
+  let sq = 0;
+  for (let i = 0; i < v.length; i++) sq += v[i]! * v[i]!;
+  return Math.sqrt(sq);
+}
+
+/**
+ * Cosine distance of rows `i` and `j` of one row-major embedding matrix with `dim` columns (the layout of a set's
+ * embeddings, where a pairs list names its two images by row).
+ *
+ * @throws if a row lies outside the matrix or has zero norm.
+ */
+export function rowCosineDistance(m: ArrayLike<number>, dim: number, i: number, j: number): number {
+  const rows = m.length / dim;
+  if (!(i >= 0 && i < rows && j >= 0 && j < rows)) throw new Error(`rowCosineDistance: rows ${i}, ${j} of a ${rows}-row matrix`);
+  return cosineAt(m, i * dim, m, j * dim, dim);
 }
 
 /**

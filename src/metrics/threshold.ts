@@ -3,7 +3,7 @@ import { groupByDistance } from './distance-groups.ts';
 
 /** A chosen threshold and how it scores on the pairs it was chosen on. */
 export interface ThresholdChoice {
-  /** Decide "same identity" iff `distance <= threshold`. */
+  /** Decide "same identity" with {@link samePerson}. */
   readonly threshold: number;
   /** Pairs classified correctly at `threshold`. */
   readonly correct: number;
@@ -13,8 +13,13 @@ export interface ThresholdChoice {
   readonly accuracy: number;
 }
 
-/** The decision rule used throughout src/eval: a pair is "same identity" iff its distance is at most the threshold. */
-export function predictSame(distance: number, threshold: number): boolean {
+/**
+ * The one "same person?" rule: a pair shows the same person iff its distance is at most the threshold. The threshold
+ * calibration, the verification metrics, the CLI, the API and the HTTP service all decide with this function, so
+ * they agree at the threshold itself. `selectThreshold` scores by the same rule: a threshold in `[u_{j-1}, u_j)` accepts
+ * exactly the distances up to `u_{j-1}`.
+ */
+export function samePerson(distance: number, threshold: number): boolean {
   return distance <= threshold;
 }
 

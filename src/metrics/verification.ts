@@ -1,9 +1,9 @@
 // LFW-style 10-fold face verification: per-fold thresholds chosen on the other folds, mean ± std accuracy.
 import { summarizeFolds, type FoldSummary } from './kfold-summary.ts';
-import { predictSame, selectThreshold } from './threshold.ts';
+import { samePerson, selectThreshold } from './threshold.ts';
 
-export { cosineDistance, flipConcatEmbedding, l2normalize, pairCosineDistances } from './embedding.ts';
-export { predictSame, selectThreshold, type ThresholdChoice } from './threshold.ts';
+export { cosineDistance, flipConcatEmbedding, l2normalize, pairCosineDistances, rowCosineDistance } from './embedding.ts';
+export { samePerson, selectThreshold, type ThresholdChoice } from './threshold.ts';
 export { auc, DEFAULT_FAR_TARGETS, rocCurve, tarAtFar, tarAtFars, type RocCurve, type TarAtFar } from './roc.ts';
 
 /** Outcome of one held-out fold. */
@@ -24,7 +24,7 @@ export interface VerificationResult {
   readonly summary: FoldSummary;
   /**
    * Threshold chosen on all pairs, for deployment. Not an unbiased accuracy estimate: use `summary` for that.
-   * Same rule as everywhere here: "same identity" iff `distance <= threshold`.
+   * Decided with {@link samePerson}, the one rule the CLI, the API and the HTTP service use too.
    */
   readonly threshold: number;
   /** Accuracy of `threshold` on all pairs (optimistic: chosen and measured on the same pairs). */
@@ -85,7 +85,7 @@ export function evaluateVerification(
     const { threshold } = selectThreshold(distances, issame, train);
     const test = members[f]!;
     let correct = 0;
-    for (const i of test) if (predictSame(distances[i]!, threshold) === Boolean(issame[i])) correct++;
+    for (const i of test) if (samePerson(distances[i]!, threshold) === Boolean(issame[i])) correct++;
     results.push({ fold: f, threshold, accuracy: correct / test.length, numPairs: test.length });
   }
 

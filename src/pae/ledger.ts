@@ -57,7 +57,7 @@ export interface Ledger {
 }
 
 /** An individual (dense, single-task) network of the model's backbone at its original width, without its head: weights and bytes. */
-export function individualBackbone(model: PaeModel): { weights: number; bytes: number } {
+function individualBackbone(model: PaeModel): { weights: number; bytes: number } {
   const base = { ...model.config, expansions: [] };
   const probe = PackableNet.create(base);
   try {
@@ -124,9 +124,4 @@ export function computeLedger(model: PaeModel): Ledger {
     individualWeights: individual.weights,
     fractionOfIndividual: individualBytes === 0 ? 0 : fileTensorBytes / individualBytes,
   };
-}
-
-/** Bytes as MB (2^20, as the paper's tables). */
-export function mb(bytes: number): string {
-  return (bytes / 2 ** 20).toFixed(3);
 }

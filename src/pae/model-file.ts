@@ -3,6 +3,7 @@
 // owned-weights.ts); a layer caught mid-task with values in free weights stores them densely (`weight`).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { PaenetError } from '../common/errors.ts';
 import { noGrad, tensor, tidy, type DType, type Tensor } from '../engine/index.ts';
 import { decodeSafetensors, encodeSafetensors, typedFromRecord, type SafeDtype, type TensorRecord } from '../io/safetensors.ts';
 import { writeFileAtomicSync } from '../io/atomic-write.ts';
@@ -12,6 +13,7 @@ import { packOwned, unpackOwned } from './owned-weights.ts';
 import { freeWeightsAreZero } from './ownership.ts';
 import { PaeModel, slotOptions, type Provenance, type TaskRecord } from './model.ts';
 import { PackableNet } from './network.ts';
+import { layerTensorName, stateTensors } from './state-dict.ts';
 
 /** Bumped on any incompatible change of names, shapes or manifest fields. 2: owned-only layer weights. */
 export const FORMAT_VERSION = 2;
@@ -27,26 +29,6 @@ function record(t: Tensor): TensorRecord {
   if (!dtype) throw new Error(`paenet: cannot store a ${t.dtype} tensor`);
   const typed = t.data();
   return { dtype, shape: t.shape, data: new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength) };
-}
-
-/** Every tensor of the model under its (dense) file name; the file holds one tensor for each. */
-export function modelTensors(model: PaeModel): Map<string, Tensor> {
-  const out = new Map<string, Tensor>();
-  for (const l of model.net.layers) {
-    out.set(`layer/${l.spec.name}/weight`, l.weight);
-    out.set(`layer/${l.spec.name}/owner`, l.owner);
-    for (const [task, n] of l.norms) {
-      out.set(`task/${task}/bn/${l.spec.name}/weight`, n.weight);
-      out.set(`task/${task}/bn/${l.spec.name}/bias`, n.bias);
-      out.set(`task/${task}/bn/${l.spec.name}/running_mean`, n.runningMean);
-      out.set(`task/${task}/bn/${l.spec.name}/running_var`, n.runningVar);
-    }
-  }
-  for (const [task, h] of model.net.heads) {
-    out.set(`task/${task}/head/weight`, h.weight);
-    if (h.bias) out.set(`task/${task}/head/bias`, h.bias);
-  }
-  return out;
 }
 
 /** The manifest stored in the file's metadata. */
@@ -74,12 +56,12 @@ export function modelChecksum(manifestJson: string, data: Uint8Array | readonly 
 /** Writes the model atomically (temp file + rename): a crash never leaves a half-written model. */
 export function saveModel(model: PaeModel, path: string): void {
   const records = new Map<string, TensorRecord>();
-  for (const [name, t] of modelTensors(model)) records.set(name, record(t));
+  for (const [name, t] of stateTensors(model.net)) records.set(name, record(t));
   for (const l of model.net.layers) {
     if (!freeWeightsAreZero(l)) continue;
     const owned = packOwned(l.weight.data() as Float32Array, l.owner.data() as Uint8Array);
-    records.delete(`layer/${l.spec.name}/weight`);
-    records.set(`layer/${l.spec.name}/owned_weight`, {
+    records.delete(layerTensorName(l.spec.name, 'weight'));
+    records.set(layerTensorName(l.spec.name, 'owned_weight'), {
       dtype: 'F32',
       shape: [owned.length],
       data: new Uint8Array(owned.buffer, owned.byteOffset, owned.byteLength),
@@ -102,7 +84,7 @@ export function saveModel(model: PaeModel, path: string): void {
 }
 
 function fail(path: string, problem: string): never {
-  throw new Error(`${path}: ${problem}`);
+  throw new PaenetError('PAENET_MODEL_FILE', `${path}: ${problem}`);
 }
 
 /** Reads and validates a model; any problem is one line naming the file. */
@@ -111,9 +93,17 @@ export function loadModel(path: string): PaeModel {
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    fail(path, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such model file' : `cannot read (${(e as Error).message})`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new PaenetError('PAENET_NOT_FOUND', `${path}: no such model file`, 'check the path, or create a model with `paenet init`');
+    fail(path, `cannot read (${(e as Error).message})`);
   }
-  const { tensors, metadata } = decodeSafetensors(bytes, path);
+  let decoded: ReturnType<typeof decodeSafetensors>;
+  try {
+    decoded = decodeSafetensors(bytes, path);
+  } catch (e) {
+    throw new PaenetError('PAENET_MODEL_FILE', (e as Error).message); // names the file already
+  }
+  const { tensors, metadata } = decoded;
   const raw = metadata[MANIFEST_KEY];
   if (raw === undefined) fail(path, 'not a paenet model (no paenet manifest in the safetensors metadata)');
   const headerLength = Number(bytes.readBigUInt64LE(0));
@@ -128,9 +118,10 @@ export function loadModel(path: string): PaeModel {
   }
   if (manifest.format !== 'paenet') fail(path, 'manifest format is not "paenet"');
   if (!READABLE_VERSIONS.includes(manifest.formatVersion)) {
-    fail(
-      path,
-      `model format version ${manifest.formatVersion} is not supported (this paenet reads versions ${READABLE_VERSIONS.join(', ')})`,
+    throw new PaenetError(
+      'PAENET_UNSUPPORTED',
+      `${path}: model format version ${manifest.formatVersion} is not supported (this paenet reads versions ${READABLE_VERSIONS.join(', ')})`,
+      'another paenet version wrote it: open it with that version, or upgrade paenet',
     );
   }
   const config = validateConfig(manifest.backbone, path);
@@ -147,14 +138,15 @@ export function loadModel(path: string): PaeModel {
     const take = (name: string, shape: number[]): Tensor => tensor(typedFromRecord(stored(name, shape)), shape);
     /** A layer's dense weights: stored as they are, or rebuilt from its owned weights and owner map. */
     const layerWeight = (name: string, shape: number[], owner: Tensor): Tensor => {
-      const packed = `layer/${name}/owned_weight`;
-      if (!tensors.has(packed)) return take(`layer/${name}/weight`, shape);
-      if (tensors.has(`layer/${name}/weight`)) fail(path, `layer ${name} is stored both densely and as owned weights`);
+      const packed = layerTensorName(name, 'owned_weight');
+      const dense = layerTensorName(name, 'weight');
+      if (!tensors.has(packed)) return take(dense, shape);
+      if (tensors.has(dense)) fail(path, `layer ${name} is stored both densely and as owned weights`);
       const r = stored(packed, null);
       if (r.dtype !== 'F32' || r.shape.length !== 1) fail(path, `tensor ${packed} must be a 1-d F32 tensor`);
-      const dense = unpackOwned(typedFromRecord(r) as Float32Array, owner.data() as Uint8Array);
-      if (typeof dense === 'string') fail(path, `tensor ${packed} ${dense}`);
-      return tensor(dense, shape);
+      const values = unpackOwned(typedFromRecord(r) as Float32Array, owner.data() as Uint8Array);
+      if (typeof values === 'string') fail(path, `tensor ${packed} ${values}`);
+      return tensor(values, shape);
     };
     for (const t of manifest.tasks) {
       if (t.level > config.expansions.length)
@@ -164,33 +156,20 @@ export function loadModel(path: string): PaeModel {
     // tidy frees a tensor already read when a later one is rejected (replace() keeps the ones it takes).
     noGrad(() =>
       tidy(() => {
+        // Layers first (owned weights unpack through their owner map), then every other tensor by name, in place.
+        const read = new Set<string>();
         for (const l of net.layers) {
           const shape = l.weight.shape;
-          const owner = take(`layer/${l.spec.name}/owner`, shape);
+          const ownerName = layerTensorName(l.spec.name, 'owner');
+          const owner = take(ownerName, shape);
           l.replace(layerWeight(l.spec.name, shape, owner), owner);
-          for (const [task, n] of l.norms) {
-            for (const [key, field] of [
-              ['weight', 'weight'],
-              ['bias', 'bias'],
-              ['running_mean', 'runningMean'],
-              ['running_var', 'runningVar'],
-            ] as const) {
-              const src = take(`task/${task}/bn/${l.spec.name}/${key}`, n[field].shape);
-              n[field].copy_(src);
-              src.dispose();
-            }
-          }
+          read.add(ownerName).add(layerTensorName(l.spec.name, 'weight'));
         }
-        for (const [task, h] of net.heads) {
-          for (const [key, dst] of [
-            ['weight', h.weight],
-            ['bias', h.bias],
-          ] as const) {
-            if (!dst) continue;
-            const src = take(`task/${task}/head/${key}`, dst.shape);
-            dst.copy_(src);
-            src.dispose();
-          }
+        for (const [name, dst] of stateTensors(net)) {
+          if (read.has(name)) continue;
+          const src = take(name, dst.shape);
+          dst.copy_(src);
+          src.dispose();
         }
       }),
     );
@@ -198,7 +177,7 @@ export function loadModel(path: string): PaeModel {
     const ids = manifest.tasks.map((t) => t.id);
     if (maxOwner > Math.max(0, ...ids))
       fail(path, `owner map names task ${maxOwner}, but the manifest lists tasks ${ids.join(', ') || 'none'}`);
-    const expected = modelTensors(model).size;
+    const expected = stateTensors(net).size;
     if (tensors.size !== expected) fail(path, `file has ${tensors.size} tensors, the manifest describes ${expected}`);
   } catch (e) {
     model.dispose();

@@ -1,4 +1,5 @@
 // The unified model: a packed network plus the manifest that says what every task is and how it was made.
+import { PaenetError } from '../common/errors.ts';
 import type { BackboneConfig } from './config.ts';
 import type { HeadSpec, SlotOptions } from './network.ts';
 import { PackableNet } from './network.ts';
@@ -10,10 +11,11 @@ import type { PackResult } from './strategy.ts';
 export interface GoalRecord {
   /** The goal, or null when none was set. */
   value: number | null;
-  source: 'number' | 'individual' | 'none';
+  /** 'trained': the task's own unpruned accuracy minus `margin` (no individual network). */
+  source: 'number' | 'individual' | 'trained' | 'none';
   /** The individual network's score, when measured. */
   individual?: number;
-  /** Subtracted from the individual score. */
+  /** Subtracted from the individual (or trained) score. */
   margin?: number;
 }
 
@@ -72,7 +74,12 @@ export class PaeModel {
   /** The task named `name`; throws listing the known names. */
   task(name: string): TaskRecord {
     const t = this.tasks.find((x) => x.name === name);
-    if (!t) throw new Error(`paenet: the model has no task '${name}' (tasks: ${this.tasks.map((x) => x.name).join(', ') || 'none'})`);
+    if (!t)
+      throw new PaenetError(
+        'PAENET_INPUT',
+        `the model has no task '${name}' (tasks: ${this.tasks.map((x) => x.name).join(', ') || 'none'})`,
+        'name one of the tasks listed (`paenet info MODEL` describes them)',
+      );
     return t;
   }
 

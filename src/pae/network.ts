@@ -1,6 +1,7 @@
 // PackableNet: the shared, owner-tagged backbone plus per-task BN and heads; computes any task by id.
 import { F, keep, nn, tensor, tidy, zeros, type Tensor } from '../engine/index.ts';
-import { DLIB_BLOCKS, layerSpecs, stageWidth, type BackboneConfig, type LayerSpec } from './config.ts';
+import { ARCHITECTURES, type Architecture, type ChannelGroup, type TrunkOps } from './arch/index.ts';
+import { stageWidth, type BackboneConfig, type LayerSpec } from './config.ts';
 import { PackableLayer, type Sharing } from './packable-layer.ts';
 
 /** A task's output head. 'linear' = softmax classifier; 'arcface'/'cosface' = angular-margin over classes. */
@@ -54,15 +55,20 @@ export class PackableNet {
 
   private constructor(
     readonly config: BackboneConfig,
+    /** The backbone family: its layers and its forward (the registered one of `config.arch`). */
+    readonly architecture: Architecture,
     layers: PackableLayer[],
   ) {
     this.layers = layers;
   }
 
-  /** A new network at the config's current width: all weights free (owner 0) with initial values. */
-  static create(config: BackboneConfig): PackableNet {
-    const net = new PackableNet(config, []);
-    for (const spec of layerSpecs(config)) {
+  /**
+   * A new network at the config's current width: all weights free (owner 0) with initial values. `architecture`
+   * replaces the registered family of `config.arch` (a family being written, before it has a registry line).
+   */
+  static create(config: BackboneConfig, architecture: Architecture = ARCHITECTURES[config.arch]): PackableNet {
+    const net = new PackableNet(config, architecture, []);
+    for (const spec of architecture.layers(config)) {
       const shape = net.weightShape(spec, net.level);
       net.layers.push(new PackableLayer(spec, initWeight(spec, shape), zeros(shape, { dtype: 'uint8' })));
     }
@@ -80,11 +86,10 @@ export class PackableNet {
     return l;
   }
 
-  /** [out, in] channels of a layer at an expansion level. */
+  /** [out, in] channels of a layer's weight at an expansion level (a depthwise conv's `in` is 1 per group). */
   width(spec: LayerSpec, level: number): [number, number] {
-    const group = (g: number | 'rgb' | 'embed'): number =>
-      g === 'rgb' ? 3 : g === 'embed' ? this.config.embedDim : stageWidth(this.config, g, level);
-    return [group(spec.output), group(spec.input)];
+    const group = (g: ChannelGroup): number => (g === 'rgb' ? 3 : g === 'embed' ? this.config.embedDim : stageWidth(this.config, g, level));
+    return [group(spec.output), spec.depthwise ? 1 : group(spec.input)];
   }
 
   weightShape(spec: LayerSpec, level: number): number[] {
@@ -133,32 +138,17 @@ export class PackableNet {
     this.slots.delete(id);
   }
 
-  /** The task's embedding (bottleneck output after its BN), [N, embedDim]. */
+  /** The task's embedding (bottleneck output after its BN), [N, embedDim]: its backbone's forward in libtorch ops. */
   embed(x: Tensor, task: number): Tensor {
     const { level, sharing, input, frozenNorm } = this.slot(task);
-    const training = this.training && !frozenNorm;
-    const run = (l: PackableLayer, h: Tensor): Tensor => l.forward(h, task, sharing, this.width(l.spec, level), training);
+    const normTraining = this.training && !frozenNorm;
+    const layer = (name: string, h: Tensor): Tensor => {
+      const l = this.layer(name);
+      return l.forward(h, task, sharing, this.width(l.spec, level), normTraining);
+    };
     return tidy(() => {
-      let h = input ? x.mul(channelTensor(input.scale)).add(channelTensor(input.shift)) : x;
-      const byName = new Map(this.layers.map((l) => [l.spec.name, l]));
-      if (this.config.arch === 'dlib-resnet') {
-        h = dlibTrunk(h, this.config.stages.length, (name, v) => run(byName.get(name)!, v));
-      } else if (this.config.arch === 'tiny') {
-        for (const l of this.layers) if (l.spec.kind === 'conv') h = F.maxPool2d(F.relu(run(l, h)), 2);
-      } else {
-        h = F.relu(run(byName.get('stem')!, h));
-        this.config.stages.forEach((_, s) => {
-          for (let b = 0; b < this.config.blocks; b++) {
-            const p = `s${s}b${b}`;
-            const main = run(byName.get(`${p}.conv2`)!, F.relu(run(byName.get(`${p}.conv1`)!, h)));
-            const short = byName.get(`${p}.short`);
-            h = F.relu(main.add(short ? run(short, h) : h));
-          }
-        });
-      }
-      h = F.adaptiveAvgPool2d(h, 1).flatten(1);
-      if (this.config.dropout > 0) h = F.dropout(h, this.config.dropout, this.training);
-      return run(byName.get('embed')!, h);
+      const h = input ? x.mul(channelTensor(input.scale)).add(channelTensor(input.shift)) : x;
+      return this.architecture.embed(torchOps(layer, this.training), h, this.config);
     });
   }
 
@@ -208,29 +198,21 @@ function channelTensor(values: number[]): Tensor {
   return tensor(values, [1, values.length, 1, 1]);
 }
 
-/**
- * The dlib face-recognition ResNet's trunk, as face-api.js computes it: 7×7/2 'valid' stem, 3×3/2 max-pool,
- * residual blocks, and down blocks whose shortcut is a 2×2/2 average pool zero-padded to the new channel count
- * (with the main path zero-padded at the bottom/right when the unpadded conv comes out one pixel smaller).
- */
-function dlibTrunk(x: Tensor, stages: number, run: (layer: string, x: Tensor) => Tensor): Tensor {
-  const residual = (p: string, h: Tensor): Tensor => F.relu(run(`${p}.conv2`, F.relu(run(`${p}.conv1`, h))).add(h));
-  const down = (p: string, h: Tensor): Tensor => {
-    let main = run(`${p}.conv2`, F.relu(run(`${p}.conv1`, h)));
-    let pooled = F.avgPool2d(h, 2, 2);
-    const [, c, ph, pw] = pooled.shape as [number, number, number, number];
-    const [, mc, mh, mw] = main.shape as [number, number, number, number];
-    if (mh !== ph || mw !== pw) main = F.pad2d(main, 0, pw - mw, 0, ph - mh);
-    if (mc > c) pooled = F.padChannels(pooled, mc - c);
-    return F.relu(main.add(pooled));
+/** The backbone operations in libtorch; `layer` runs a packable layer, dropout is active while `training`. */
+function torchOps(layer: (name: string, x: Tensor) => Tensor, training: boolean): TrunkOps<Tensor> {
+  return {
+    layer,
+    relu: (x) => F.relu(x),
+    clamp: (x, lo, hi) => x.clamp(lo, hi),
+    add: (a, b) => a.add(b),
+    maxPool: (x, kernel, stride) => F.maxPool2d(x, kernel, stride),
+    avgPool: (x, kernel, stride) => F.avgPool2d(x, kernel, stride),
+    pad: (x, p) => F.pad2d(x, p.left, p.right, p.top, p.bottom),
+    padChannels: (x, extra) => F.padChannels(x, extra),
+    globalMeanPool: (x) => F.adaptiveAvgPool2d(x, 1).flatten(1),
+    dropout: (x, p) => F.dropout(x, p, training),
+    shape: (x) => x.shape.slice(1),
   };
-  let h = F.maxPool2d(F.relu(run('stem', x)), 3, 2);
-  for (let s = 0; s < stages; s++) {
-    if (s > 0) h = down(`s${s}.down`, h);
-    for (let b = 0; b < (DLIB_BLOCKS[s] ?? 2); b++) h = residual(`s${s}b${b}`, h);
-    if (s === stages - 1) h = down(`s${s}.out`, h);
-  }
-  return h;
 }
 
 /** Initial values for new weights: Kaiming-normal (fan-out) for convs as in CPG, Xavier for the bottleneck. */

@@ -1,6 +1,6 @@
 // A conv or linear layer whose every weight carries an owner tag (0 = free, k = task k), with per-task BN.
-import { F, keep, noGrad, ones, tidy, zeros, type Tensor } from '../engine/index.ts';
-import type { LayerSpec } from './config.ts';
+import { autocastActive, F, fp32Island, keep, noGrad, ones, tidy, zeros, type Tensor } from '../engine/index.ts';
+import { padsOf, type LayerSpec } from './arch/index.ts';
 
 /** Per-task batch-norm state of one layer (never shared between tasks). */
 export interface TaskNorm {
@@ -130,11 +130,24 @@ export class PackableLayer {
       const m = this.useMask(task, sharing);
       const mask = full ? m : m.narrow(0, 0, o).narrow(1, 0, i);
       const effective = w.mul(mask);
-      const s = this.spec;
-      const y = s.kind === 'conv' ? F.conv2d(x, effective, null, { stride: s.stride, padding: s.padding }) : F.linear(x, effective);
+      const y = this.spec.kind === 'conv' ? this.conv(x, effective, o) : F.linear(x, effective);
       const n = this.norm(task);
       return F.batchNorm(y, n.runningMean, n.runningVar, n.weight, n.bias, { training, momentum: BN_MOMENTUM, eps: BN_EPS });
     });
+  }
+
+  /** The conv with `weight` ([o, in/groups, k, k]); uneven padding is applied before it (libtorch pads evenly). */
+  private conv(x: Tensor, weight: Tensor, outChannels: number): Tensor {
+    const s = this.spec;
+    const p = padsOf(s);
+    const even = p.top === p.bottom && p.left === p.right;
+    const input = even ? x : F.pad2d(x, p.left, p.right, p.top, p.bottom);
+    const padding: [number, number] = even ? [p.top, p.left] : [0, 0];
+    const options = { stride: s.stride, padding, groups: s.depthwise ? outChannels : 1 };
+    // Under bf16 autocast a strided conv runs in fp32: libtorch 1.13's bf16 weight gradient for strides > 1 is
+    // 10–30× slower than fp32's (measured; see fp32Island). Outside autocast this is the plain conv.
+    if (s.stride > 1 && autocastActive()) return fp32Island(() => F.conv2d(input.float(), weight, null, options));
+    return F.conv2d(input, weight, null, options);
   }
 
   /** Frees every tensor of the layer. */

@@ -1,4 +1,5 @@
-// Gradual pruning (§3): frees a task's smallest weights in steps, retrains after each, keeps the largest ratio meeting the goal.
+// Pruning a trained task (§3): frees its smallest weights in steps, retrains after each, and keeps the largest ratio
+// meeting the goal (PAE's gradual ladder), or one-shot to a fixed ratio kept whatever its accuracy (PackNet).
 import type { EventSink, ProgressSink } from './events.ts';
 import type { PackableNet } from './network.ts';
 import { prunedRatio, releaseToRatio } from './ownership.ts';
@@ -6,6 +7,12 @@ import { Snapshot } from './snapshot.ts';
 import type { TaskData } from './task-data.ts';
 import { trainTask } from './trainer.ts';
 import type { PruneConfig, TrainConfig } from './train-config.ts';
+
+/**
+ * How a trained task is pruned: PAE's ladder (`PruneConfig.ratios`, the largest ratio whose accuracy meets `goal`
+ * is kept), or PackNet's single one-shot step to `ratio`, kept whatever its accuracy.
+ */
+export type Pruning = { kind: 'gradual'; goal: number | null } | { kind: 'fixed'; ratio: number };
 
 /** Accuracy measured at one pruning ratio. */
 export interface RatioRecord {
@@ -34,10 +41,6 @@ export function chooseRatio(records: RatioRecord[], goal: number | null): { chos
     const chosen = records.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
     return { chosen, reason: 'no accuracy goal: kept the most accurate ratio' };
   }
-  if (goal === -Infinity) {
-    const chosen = records.reduce((a, b) => (b.ratio > a.ratio ? b : a));
-    return { chosen, reason: `fixed ratio: kept ${chosen.ratio} whatever its accuracy (${chosen.accuracy.toFixed(4)})` };
-  }
   const meeting = records.filter((r) => r.accuracy >= goal);
   if (meeting.length === 0) {
     return {
@@ -48,6 +51,16 @@ export function chooseRatio(records: RatioRecord[], goal: number | null): { chos
   const chosen = meeting.reduce((a, b) => (b.ratio > a.ratio ? b : a));
   return { chosen, reason: `largest ratio with accuracy ${chosen.accuracy.toFixed(4)} ≥ goal ${goal.toFixed(4)}` };
 }
+
+/** PackNet's rule: the (only) pruned record, whatever its accuracy. */
+function fixedChoice(records: RatioRecord[]): { chosen: RatioRecord; reason: string } {
+  const chosen = records.reduce((a, b) => (b.ratio > a.ratio ? b : a));
+  return { chosen, reason: `fixed ratio: kept ${chosen.ratio} whatever its accuracy (${chosen.accuracy.toFixed(4)})` };
+}
+
+/** The record `pruning` keeps among the ladder's records. */
+const choose = (records: RatioRecord[], pruning: Pruning) =>
+  pruning.kind === 'fixed' ? fixedChoice(records) : chooseRatio(records, pruning.goal);
 
 /** Sparsity inside a step: s_end + (s_start − s_end)(1 − p)³ (Zhu & Gupta). */
 export function cubicRamp(start: number, end: number, progress: number): number {
@@ -79,8 +92,10 @@ export interface PruneOptions {
   resume?: { records: RatioRecord[]; candidateRatio: number; candidate: Snapshot };
 }
 
-/** Whether `r` replaces `current` as the state to keep (the incremental form of `chooseRatio`). */
-function better(r: RatioRecord, current: RatioRecord, goal: number | null): boolean {
+/** Whether `r` replaces `current` as the state to keep (the incremental form of `choose`). */
+function better(r: RatioRecord, current: RatioRecord, pruning: Pruning): boolean {
+  if (pruning.kind === 'fixed') return r.ratio > current.ratio;
+  const goal = pruning.goal;
   if (goal === null) return r.accuracy > current.accuracy;
   return r.accuracy >= goal && r.ratio > current.ratio;
 }
@@ -88,18 +103,21 @@ function better(r: RatioRecord, current: RatioRecord, goal: number | null): bool
 /**
  * Runs the pruning ladder for `task` (which must be the newest task) starting from its trained state, then
  * restores the chosen ratio's state. `unprunedAccuracy` is the validation score of the trained state. Only
- * two states are held: the current one and the candidate the choice rule would keep so far.
+ * two states are held: the current one and the candidate the choice rule would keep so far. A fixed `pruning`
+ * replaces the ladder by one one-shot step to its ratio (the step's epochs and lr still come from `ladder`).
  */
 export async function gradualPrune(
   net: PackableNet,
   task: number,
   data: TaskData,
   train: TrainConfig,
-  prune: PruneConfig,
-  goal: number | null,
+  ladder: PruneConfig,
+  pruning: Pruning,
   unprunedAccuracy: number,
   o: PruneOptions = {},
 ): Promise<PruneResult> {
+  const prune = pruning.kind === 'fixed' ? { ...ladder, ratios: [pruning.ratio], rampEpochs: 0 } : ladder;
+  const goal = pruning.kind === 'gradual' ? pruning.goal : null;
   const records: RatioRecord[] = o.resume
     ? [...o.resume.records]
     : [{ ratio: 0, realised: prunedRatio(net, task), accuracy: unprunedAccuracy }];
@@ -142,7 +160,7 @@ export async function gradualPrune(
       const record = { ratio, realised: prunedRatio(net, task), accuracy: result.best };
       records.push(record);
       o.events?.emit({ type: 'prune-step', task, ...record });
-      const changed = better(record, candidateRecord, goal);
+      const changed = better(record, candidateRecord, pruning);
       if (changed) {
         candidate.dispose();
         candidate = Snapshot.capture(net, [task]);
@@ -160,7 +178,7 @@ export async function gradualPrune(
         break;
       }
     }
-    const { chosen, reason } = chooseRatio(records, goal);
+    const { chosen, reason } = choose(records, pruning);
     if (chosen.ratio !== candidateRecord.ratio)
       throw new Error(`paenet: internal error: candidate ratio ${candidateRecord.ratio} != chosen ${chosen.ratio}`);
     candidate.restore(net);

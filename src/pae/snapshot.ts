@@ -1,31 +1,8 @@
-// Snapshots of network state (best-epoch checkpoints, pre-task state, pruning candidates) as tensor copies by name.
+// Snapshots of network state (best-epoch checkpoints, pre-task state, pruning candidates) as tensor copies by name
+// (the model file's names, see state-dict.ts).
 import { keep, noGrad, tidy, type Tensor } from '../engine/index.ts';
 import { PackableNet } from './network.ts';
-
-/**
- * The tensors a snapshot covers, by stable name: every layer's weights and owners, plus BN and head of `tasks`
- * (all tasks when omitted). Names resolve against whichever network a snapshot is restored into.
- */
-export function stateTensors(net: PackableNet, tasks?: number[]): Map<string, Tensor> {
-  const out = new Map<string, Tensor>();
-  const ids = tasks ?? [...net.slots.keys()];
-  for (const l of net.layers) {
-    out.set(`${l.spec.name}.weight`, l.weight);
-    out.set(`${l.spec.name}.owner`, l.owner);
-    for (const t of ids) {
-      const n = l.norms.get(t);
-      if (!n) continue;
-      for (const k of ['weight', 'bias', 'runningMean', 'runningVar'] as const) out.set(`${l.spec.name}.bn${t}.${k}`, n[k]);
-    }
-  }
-  for (const t of ids) {
-    const h = net.heads.get(t);
-    if (!h) continue;
-    out.set(`head${t}.weight`, h.weight);
-    if (h.bias) out.set(`head${t}.bias`, h.bias);
-  }
-  return out;
-}
+import { currentTensorName, stateTensors } from './state-dict.ts';
 
 /** Copies of named tensors; restore() writes them back in place. */
 export class Snapshot {
@@ -44,10 +21,11 @@ export class Snapshot {
     return new Snapshot(copies, tasks);
   }
 
-  /** A snapshot from tensors read back from disk (takes ownership of them). */
+  /** A snapshot from tensors read back from disk (takes ownership of them); older snapshot names are still read. */
   static fromTensors(tensors: Map<string, Tensor>, tasks?: number[]): Snapshot {
-    for (const t of tensors.values()) keep(t);
-    return new Snapshot(tensors, tasks);
+    const copies = new Map<string, Tensor>();
+    for (const [name, t] of tensors) copies.set(currentTensorName(name), keep(t));
+    return new Snapshot(copies, tasks);
   }
 
   /** The captured copies by name (for writing to disk; still owned by the snapshot). */
@@ -80,7 +58,7 @@ export class Snapshot {
 
 /** An independent copy of a network (same config, task slots and values): a frozen teacher for distillation. */
 export function cloneNet(net: PackableNet): PackableNet {
-  const copy = PackableNet.create(structuredClone(net.config));
+  const copy = PackableNet.create(structuredClone(net.config), net.architecture);
   for (const [id, slot] of net.slots) copy.addTaskSlot(id, slot.sharing, structuredClone(slot.head), slot.level, { ...slot });
   const s = Snapshot.capture(net);
   try {

@@ -1,10 +1,11 @@
-// The PAE strategy for one new task: open free weights, train, expand while below the goal, prune to the goal.
+// The PAE strategy for one new task: open free weights, train, expand while below the goal, prune to the goal
+// (or, as PackNet, to a fixed ratio).
 import type { EventSink, ProgressSink } from './events.ts';
 import { expand } from './expander.ts';
 import type { HeadSpec, PackableNet } from './network.ts';
 import { countOwned, openFree, prunedRatio, zeroFree } from './ownership.ts';
 import type { Sharing } from './packable-layer.ts';
-import { gradualPrune, type PruneProgress, type RatioRecord } from './pruner.ts';
+import { gradualPrune, type PruneProgress, type Pruning, type RatioRecord } from './pruner.ts';
 import { Snapshot } from './snapshot.ts';
 import type { TaskData } from './task-data.ts';
 import { trainTask, type TrainResult } from './trainer.ts';
@@ -13,8 +14,18 @@ import type { PruneConfig, TrainConfig } from './train-config.ts';
 export interface PackOptions {
   train: TrainConfig;
   prune: PruneConfig;
-  /** Accuracy the task must reach (the individual network's), or null for none. */
+  /** Accuracy the task must reach (the individual network's), or null for none: below it the backbone expands. */
   goal: number | null;
+  /**
+   * With `goal` null: prune to the task's own trained (unpruned) accuracy minus this margin, as for an imported
+   * network — when no individual network is trained to set the goal. Never expands. @default undefined (no goal)
+   */
+  trainedGoalMargin?: number;
+  /**
+   * PackNet's mode: prune one-shot to this ratio and keep it whatever its accuracy, instead of the gradual
+   * ladder that keeps the largest ratio meeting `goal`. @default undefined (the ladder)
+   */
+  fixedRatio?: number;
   /** @default 'cumulative' */ sharing?: Sharing;
   /** Expansions allowed for this task. @default 2 */ maxExpansions?: number;
   /** Model-size ratio of one expansion (width ×√ratio). @default 1.2 */ expandRatio?: number;
@@ -119,7 +130,9 @@ export async function packTask(net: PackableNet, id: number, head: HeadSpec, dat
   let kept = 0;
   let records: RatioRecord[] = [{ ratio: 0, realised: prunedRatio(net, id), accuracy }];
   if (!o.skipPruning) {
-    const pruned = await gradualPrune(net, id, data, o.train, o.prune, o.goal, train.best, {
+    const goal = o.goal ?? (o.trainedGoalMargin !== undefined ? train.best - o.trainedGoalMargin : null);
+    const pruning: Pruning = o.fixedRatio === undefined ? { kind: 'gradual', goal } : { kind: 'fixed', ratio: o.fixedRatio };
+    const pruned = await gradualPrune(net, id, data, o.train, o.prune, pruning, train.best, {
       ...(events ? { events } : {}),
       ...(o.progress ? { progress: o.progress } : {}),
       ...(o.resume?.pruning ? { resume: o.resume.pruning } : {}),

@@ -1,5 +1,5 @@
 // Trains one task inside the packed network: only its own weights, BN and head move (§2).
-import { F, optim, tidy, type Tensor } from '../engine/index.ts';
+import { autocast, F, optim, resolvePrecision, tidy, type Tensor } from '../engine/index.ts';
 import type { EventSink, ProgressSink } from './events.ts';
 import type { PackableNet } from './network.ts';
 import { maskGradients } from './ownership.ts';
@@ -29,6 +29,16 @@ export interface TrainResult {
   bestEpoch: number;
   epochsRun: number;
   history: { epoch: number; loss: number; accuracy: number; lr: number }[];
+}
+
+/**
+ * The cosine schedule's lr at `iteration` of `total` (linear warm-up over the first `warmup` iterations, then
+ * half a cosine from `base` to `min`), as in SGDR / timm's per-step schedulers.
+ */
+export function cosineLr(base: number, min: number, iteration: number, total: number, warmup: number): number {
+  if (iteration < warmup) return (base * (iteration + 1)) / warmup;
+  const t = Math.min(1, (iteration - warmup) / Math.max(1, total - warmup));
+  return min + ((base - min) * (1 + Math.cos(Math.PI * t))) / 2;
 }
 
 /** Cross-entropy of the task head, with the margin for margin heads. */
@@ -65,6 +75,11 @@ export async function trainTask(
 ): Promise<TrainResult> {
   const opt = makeOptimizer(net, task, cfg);
   const loss = data.loss?.bind(data) ?? defaultLoss;
+  const precision = resolvePrecision(cfg.precision);
+  const cosine = cfg.schedule === 'cosine';
+  const channelsLast = cfg.channelsLast === 'auto' ? precision === 'bf16' : cfg.channelsLast;
+  const totalIterations = cfg.epochs * data.batchesPerEpoch;
+  const warmupIterations = Math.round(cfg.warmupEpochs * data.batchesPerEpoch);
   const history: TrainResult['history'] = [];
   let best = -Infinity;
   let bestEpoch = -1;
@@ -84,10 +99,14 @@ export async function trainTask(
       let batches = 0;
       for await (const b of data.batches(epoch)) {
         try {
+          if (cosine) opt.lr = cosineLr(cfg.lr, cfg.minLr, iteration, totalIterations, warmupIterations);
           o.onIteration?.(iteration, epoch, opt);
           lossSum += tidy(() => {
             opt.zeroGrad();
-            const l = loss(net, task, b);
+            // Forward and loss under autocast, backward outside it (as PyTorch's AMP recipe); gradients land
+            // on the fp32 weights, so masking and the optimizer see fp32 as before.
+            const input = channelsLast ? { ...b, x: b.x.contiguous('channels_last') } : b;
+            const l = autocast(precision, () => loss(net, task, input));
             l.backward();
             maskGradients(net, task, cfg.weightDecay);
             opt.step();
@@ -125,7 +144,7 @@ export async function trainTask(
         snapshot?.dispose();
         snapshot = Snapshot.capture(net, [task]);
         bad = 0;
-      } else if (++bad >= cfg.patience) {
+      } else if (!cosine && ++bad >= cfg.patience) {
         plateaus++;
         bad = 0;
         if (plateaus >= cfg.maxPlateaus) {

@@ -1,8 +1,8 @@
 // Peer rows: the face toolkits JavaScript users install today, run as they ship on the same validation crops as
 // paenet's tasks, scored with the same protocols (top-1, age-group exact and 1-off, 10-fold verification).
 import { accuracy, oneOffAccuracy } from '../metrics/classification.ts';
-import { evaluateVerification } from '../metrics/verification.ts';
-import { loadImageSet, loadPairSet, rowCosineDistance, type ImageSet } from '../tasks/index.ts';
+import { evaluateVerification, rowCosineDistance } from '../metrics/verification.ts';
+import { loadImageSet, loadPairSet, type ImageSet } from '../tasks/index.ts';
 import { ageGroupOf, type Crop, type Peer, type PeerModelFiles } from './peer.ts';
 
 /** Where each capability's validation crops come from (a manifest, its label column and split; or a pairs file). */
@@ -84,14 +84,9 @@ export async function evaluatePeer(peer: Peer, spec: PeerDataSpec, note?: (line:
     note?.(`${peer.name}: verification on ${pairs.pairs.pairs.length} pairs`);
     const ds = await timed(crops(pairs.images), (c) => peer.descriptor!(c), perFace);
     const d = ds[0]?.length ?? 0;
+    // Cosine distance compares directions: the toolkits' descriptors need no normalising first.
     const m = new Float32Array(ds.length * d);
-    ds.forEach((v, i) => {
-      const norm = Math.hypot(...v) || 1;
-      m.set(
-        v.map((x) => x / norm),
-        i * d,
-      );
-    });
+    ds.forEach((v, i) => m.set(v, i * d));
     const r = evaluateVerification(
       Float64Array.from(pairs.a, (a, k) => rowCosineDistance(m, d, a, pairs.b[k]!)),
       pairs.pairs.pairs.map((p) => p.same),

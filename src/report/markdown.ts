@@ -1,9 +1,10 @@
 // The experiment report: the paper-style table (accuracy and size per module vs individual networks), every
 // method side by side (final accuracy, BWT, size, time), the accuracy matrices and the charts.
-import type { ExperimentResult, MethodRun } from '../workflows/index.ts';
+import { megabytes as mb, percent } from '../metrics/format.ts';
+import { METHODS, type ExperimentResult } from '../workflows/index.ts';
 
-const pct = (x: number | null | undefined): string => (x === null || x === undefined || Number.isNaN(x) ? '–' : (100 * x).toFixed(2));
-const mb = (b: number): string => (b / 2 ** 20).toFixed(3);
+/** Percent without the unit (the table headers carry it); one argument, so a row of numbers can map over it. */
+const pct = (x: number | null | undefined): string => percent(x);
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 
 export interface ReportMeta {
@@ -15,14 +16,6 @@ export interface ReportMeta {
   /** Chart names written under plots/ (each as .svg and .png). */
   plots?: string[];
 }
-
-const METHOD_TITLES: Record<MethodRun['method'], string> = {
-  pae: 'PAE (this project)',
-  individual: 'individual networks',
-  packnet: 'PackNet (fixed ratio, no expansion)',
-  finetune: 'sequential fine-tuning',
-  progressive: 'ProgressiveNet',
-};
 
 function bwtText(bwt: number): string {
   if (Number.isNaN(bwt)) return '– (one task)';
@@ -55,7 +48,7 @@ export function experimentMarkdown(r: ExperimentResult, meta: ReportMeta): strin
     ),
     '',
     `Unified model: ${mb(l.fileTensorBytes)} MB of tensors (stored weights ${mb(l.storedWeightBytes)} MB + owner map ${mb(l.ownerBytes)} MB + BN and heads; freed weights are not stored) for ${r.tasks.length} tasks, ` +
-      `vs ${mb(l.individualBytes)} MB for ${r.tasks.length} individual networks: **${(100 * l.fractionOfIndividual).toFixed(1)} %**.`,
+      `vs ${mb(l.individualBytes)} MB for ${r.tasks.length} individual networks: **${percent(l.fractionOfIndividual, { digits: 1 })} %**.`,
     '',
     '## Every method on the same backbone, data and seeds',
     '',
@@ -67,15 +60,15 @@ export function experimentMarkdown(r: ExperimentResult, meta: ReportMeta): strin
     ...r.methods.map((m) => {
       const size = m.sizes.at(-1)!;
       return (
-        `| ${METHOD_TITLES[m.method]} | ${m.accuracyMatrix.at(-1)!.map(pct).join(' | ')} | ${pct(m.finalAverage)} | ${bwtText(m.bwt)} | ` +
-        `${mb(size)} | ${((100 * size) / individualTotal).toFixed(1)} | ${(sum(m.seconds) / 60).toFixed(1)} |`
+        `| ${METHODS[m.method].title} | ${m.accuracyMatrix.at(-1)!.map(pct).join(' | ')} | ${pct(m.finalAverage)} | ${bwtText(m.bwt)} | ` +
+        `${mb(size)} | ${percent(size / individualTotal, { digits: 1 })} | ${(sum(m.seconds) / 60).toFixed(1)} |`
       );
     }),
     '',
     '## Accuracy matrices (row i: after learning task i; column j: task j)',
     '',
     ...r.methods.flatMap((m) => [
-      `### ${METHOD_TITLES[m.method]}: BWT ${bwtText(m.bwt)}`,
+      `### ${METHODS[m.method].title}: BWT ${bwtText(m.bwt)}`,
       '',
       `| after \\ task | ${names.join(' | ')} | size MB | weights |`,
       `| --- | ${names.map(() => '---').join(' | ')} | --- | --- |`,

@@ -1,11 +1,12 @@
 // analyze(photo): find the faces, crop each as the model was trained, run every task; verify(a, b) with the
 // model's calibrated threshold. No face, several faces, huge or corrupt images all have defined answers.
-import { cosineDistance, flipConcatEmbedding } from '../metrics/embedding.ts';
 import type { PaeModel, TaskRecord } from '../pae/index.ts';
+import type { TaskAnswer } from '../tasks/index.ts';
 import { faceApiDetector, type DetectedFace, type FaceDetector } from './detector.ts';
-import { InputError } from './input-error.ts';
+import { PaenetError } from '../common/errors.ts';
 import { decodePhoto, downscale, faceCrop, type Box, type Photo } from './photo.ts';
-import { createRuntime, type RuntimeKind, type TaskAnswer, type TaskRuntime } from './runtime.ts';
+import { createRuntime, type RuntimeKind, type TaskRuntime } from './runtime.ts';
+import { compareFaces, faceDescriptor, type FaceComparison } from './same-person.ts';
 
 /** Detection runs on a copy whose longer side is at most this (boxes are mapped back to the photo). */
 const DETECT_SIDE = 1280;
@@ -25,11 +26,8 @@ export interface Analysis {
   ms: { decode: number; detect: number; tasks: number };
 }
 
-export interface VerifyResult {
+export interface VerifyResult extends FaceComparison {
   task: string;
-  distance: number;
-  threshold: number;
-  same: boolean;
   faces: [Box, Box];
 }
 
@@ -81,10 +79,27 @@ export class Analyzer {
   /** The identity task used by verify: the named one, or the first identity task. */
   identityTask(name?: string): TaskRecord {
     const t = name ? this.model.tasks.find((x) => x.name === name) : this.model.tasks.find((x) => x.kind === 'identity');
-    if (!t || t.kind !== 'identity')
-      throw new InputError(`paenet: the model has no identity task${name ? ` named '${name}'` : ''} to verify with`);
+    if (!t || t.kind !== 'identity') {
+      const ids = this.model.tasks.filter((x) => x.kind === 'identity').map((x) => x.name);
+      throw new PaenetError(
+        ids.length ? 'PAENET_INPUT' : 'PAENET_UNSUPPORTED',
+        `the model has no identity task${name ? ` named '${name}'` : ''} to verify with`,
+        ids.length ? `its identity tasks: ${ids.join(', ')}` : 'add one with `paenet add-task --kind identity` or `paenet import`',
+      );
+    }
     if (!this.runtime.tasks.includes(t)) throw new Error(`paenet: the runtime was created without the identity task '${t.name}'`);
     return t;
+  }
+
+  /** The largest face of a photo, as `verify` compares it: its box and its crop at the model's input size. */
+  async largestFace(
+    input: string | Uint8Array,
+    source = typeof input === 'string' ? input : 'upload',
+  ): Promise<{ box: Box; crop: Uint8Array }> {
+    const { photo, faces } = await this.findFaces(input, source);
+    if (faces.length === 0) throw new PaenetError('PAENET_IMAGE', `${source}: no face found`);
+    const box = faces[0]!.box;
+    return { box, crop: await faceCrop(photo, box, this.model.config.inputSize) };
   }
 
   /**
@@ -96,38 +111,17 @@ export class Analyzer {
     const threshold = t.extra.threshold;
     if (typeof threshold !== 'number') throw new Error(`paenet: identity task '${t.name}' has no calibrated threshold`);
     const size = this.model.config.inputSize;
-    const faces: Box[] = [];
-    const embeddings: Float32Array[] = [];
-    for (const [input, source] of [
-      [a, typeof a === 'string' ? a : 'first upload'],
-      [b, typeof b === 'string' ? b : 'second upload'],
-    ] as const) {
-      const { photo, faces: found } = await this.findFaces(input, source);
-      if (found.length === 0) throw new InputError(`${source}: no face found`);
-      const box = found[0]!.box;
-      faces.push(box);
-      const crop = await faceCrop(photo, box, size);
-      const [plain, mirrored] = await this.runtime.run([crop, mirror(crop, size)]);
-      embeddings.push(
-        flipConcatEmbedding(
-          (plain![t.name] as { embedding: number[] }).embedding,
-          (mirrored![t.name] as { embedding: number[] }).embedding,
-        ),
-      );
-    }
-    const distance = cosineDistance(embeddings[0]!, embeddings[1]!);
-    return { task: t.name, distance, threshold, same: distance < threshold, faces: [faces[0]!, faces[1]!] };
+    const first = await this.largestFace(a, typeof a === 'string' ? a : 'first upload');
+    const second = await this.largestFace(b, typeof b === 'string' ? b : 'second upload');
+    const comparison = compareFaces(
+      await faceDescriptor(this.runtime, t, first.crop, size),
+      await faceDescriptor(this.runtime, t, second.crop, size),
+      threshold,
+    );
+    return { task: t.name, ...comparison, faces: [first.box, second.box] };
   }
 
   async dispose(): Promise<void> {
     await this.runtime.dispose();
   }
-}
-
-/** The crop mirrored left-right (HWC). */
-function mirror(crop: Uint8Array, size: number): Uint8Array {
-  const out = new Uint8Array(crop.length);
-  for (let y = 0; y < size; y++)
-    for (let x = 0; x < size; x++) out.set(crop.subarray((y * size + x) * 3, (y * size + x) * 3 + 3), (y * size + (size - 1 - x)) * 3);
-  return out;
 }

@@ -1,19 +1,22 @@
-// The HTTP service: POST /v1/analyze (an image body), POST /v1/verify (two images, JSON base64), GET /v1/tasks,
-// GET /healthz, and the web page at /. Client faults are 4xx with a one-line message, never a stack; a bounded
-// queue keeps load from exhausting memory; close() drains in-flight requests.
+// The HTTP service: POST /v1/analyze (an image body or form), POST /v1/verify (two images, JSON base64 or a form),
+// GET /v1/tasks, GET /healthz, and the web page at /. Every error answers {"error": {status, code, message, hint}}
+// with the status its PaenetError code maps to, never a stack; a bounded queue keeps load from exhausting memory;
+// close() drains in-flight requests.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { httpStatus, PaenetError, type PaenetErrorCode } from '../common/errors.ts';
 import { packageRoot } from '../io/packages.ts';
 import { computeLedger } from '../pae/index.ts';
 import type { Analyzer } from './analyze.ts';
-import { InputError } from './input-error.ts';
-import { BoundedQueue, QueueFullError } from './queue.ts';
+import { BoundedQueue } from './queue.ts';
+import { IMAGE_TYPES, readPair, readPhoto } from './upload.ts';
 import { webPage } from './web-page.ts';
 
 export interface ServerOptions {
-  /** Largest request body in bytes. @default 10 MiB */
+  /** Largest request body in bytes (a form's images together, too). @default 10 MiB */
   bodyLimit?: number;
   /** Requests analysed at once. @default 1 */
   concurrency?: number;
@@ -25,25 +28,32 @@ export interface ServerOptions {
   onnx?: Uint8Array;
 }
 
-const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/tiff', 'image/avif', 'application/octet-stream'];
+/** Messages for the framework's own size errors (fastify's body limit, @fastify/multipart's part limit), by their code. */
+const TOO_LARGE: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'request body too large',
+  FST_REQ_FILE_TOO_LARGE: 'form part too large',
+};
 
-/** Errors this service raises for bad input carry a status code. */
-class ClientError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
+/** The framework's 4xx errors (fastify, @fastify/multipart) carry a status, not a paenet code: which code it is. */
+const FRAMEWORK_CODES: Record<number, PaenetErrorCode> = { 404: 'PAENET_NOT_FOUND', 413: 'PAENET_TOO_LARGE', 415: 'PAENET_MEDIA_TYPE' };
+
+/** Any error as the PaenetError the client is answered with: a server fault (status 500) says only that it is one. */
+function clientError(e: Error, bodyLimit: number, contentType: string): PaenetError {
+  const internal = new PaenetError('PAENET_INTERNAL', 'internal error', 'the server log has the details');
+  if (e instanceof PaenetError) return httpStatus(e.code) === 500 ? internal : e;
+  const { statusCode, code } = e as { statusCode?: number; code?: string };
+  if (typeof statusCode !== 'number' || statusCode < 400 || statusCode >= 500) return internal;
+  const paenetCode = FRAMEWORK_CODES[statusCode] ?? 'PAENET_INPUT';
+  const tooLarge = code === undefined ? undefined : TOO_LARGE[code];
+  if (tooLarge) return new PaenetError(paenetCode, `${tooLarge} (limit ${bodyLimit} bytes)`);
+  if (paenetCode === 'PAENET_MEDIA_TYPE') return new PaenetError(paenetCode, `content type '${contentType || 'none'}' is not taken here`);
+  return new PaenetError(paenetCode, e.message);
 }
 
-/** Maps an analyzer error to a status: bad images are the client's fault; everything else is ours. */
-function statusOf(e: Error): number {
-  if (e instanceof ClientError) return e.statusCode;
-  if (e instanceof QueueFullError) return 503;
-  if (e instanceof InputError) return 422;
-  const code = (e as { statusCode?: number }).statusCode;
-  return typeof code === 'number' && code >= 400 && code < 500 ? code : 500;
+/** The error contract: the status the code maps to, and {"error": {status, code, message, hint}}. */
+function sendError(reply: FastifyReply, e: PaenetError): FastifyReply {
+  const status = httpStatus(e.code);
+  return reply.status(status).send({ error: { status, code: e.code, message: e.message, hint: e.hint } });
 }
 
 export function buildServer(analyzer: Analyzer, o: ServerOptions = {}): FastifyInstance {
@@ -57,15 +67,19 @@ export function buildServer(analyzer: Analyzer, o: ServerOptions = {}): FastifyI
   app.addHook('preClose', async () => void (closing = true));
   app.addHook('onSend', async (_req, reply) => void (closing && reply.header('connection', 'close')));
   app.addContentTypeParser(IMAGE_TYPES, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  void app.register(multipart);
 
-  app.setErrorHandler((error: Error, _req, reply) => {
-    const status = statusOf(error);
-    const message = status >= 500 && !(error instanceof QueueFullError) ? 'internal error' : error.message.split('\n')[0];
-    if (status >= 500 && !(error instanceof QueueFullError)) app.log.error(error);
-    void reply.status(status).send({ error: { status, message } });
+  app.setErrorHandler((error: Error, req, reply) => {
+    const answer = clientError(error, bodyLimit, String(req.headers['content-type'] ?? ''));
+    if (answer.code === 'PAENET_INTERNAL') app.log.error(error);
+    void sendError(reply, answer);
   });
   app.setNotFoundHandler(
-    (req, reply) => void reply.status(404).send({ error: { status: 404, message: `no route ${req.method} ${req.url}` } }),
+    (req, reply) =>
+      void sendError(
+        reply,
+        new PaenetError('PAENET_NOT_FOUND', `no route ${req.method} ${req.url}`, 'the routes are listed in the README'),
+      ),
   );
 
   app.get('/healthz', async () => ({ ok: true, tasks: model.tasks.length, queue: { active: queue.active, waiting: queue.pending } }));
@@ -75,24 +89,19 @@ export function buildServer(analyzer: Analyzer, o: ServerOptions = {}): FastifyI
   app.get('/v1/tasks', async () => (tasksInfo ??= describeTasks(analyzer)));
 
   app.post<{ Querystring: { tasks?: string } }>('/v1/analyze', async (req) => {
-    const type = String(req.headers['content-type'] ?? '')
-      .split(';')[0]!
-      .trim();
-    if (!IMAGE_TYPES.includes(type))
-      throw new ClientError(415, `send the image as the request body with an image/* content type (got '${type || 'none'}')`);
-    const body = req.body as Buffer;
-    if (!body?.length) throw new ClientError(400, 'empty body: send the image bytes');
+    const body = await readPhoto(req, bodyLimit);
     const tasks = req.query.tasks?.split(',').map((t) => t.trim());
-    for (const t of tasks ?? []) if (!analyzer.runtime.tasks.some((x) => x.name === t)) throw new ClientError(400, `no task named '${t}'`);
+    const known = analyzer.runtime.tasks.map((x) => x.name);
+    for (const t of tasks ?? [])
+      if (!known.includes(t)) throw new PaenetError('PAENET_INPUT', `no task named '${t}'`, `tasks of this model: ${known.join(', ')}`);
     const r = await queue.run(() => analyzer.analyze(body, 'upload'));
     if (tasks) for (const f of r.faces) f.tasks = Object.fromEntries(Object.entries(f.tasks).filter(([k]) => tasks.includes(k)));
     return r;
   });
 
-  app.post<{ Body: { a?: string; b?: string; task?: string } }>('/v1/verify', async (req) => {
-    const { a, b, task } = req.body ?? {};
-    if (typeof a !== 'string' || typeof b !== 'string') throw new ClientError(400, 'send JSON {"a": base64 image, "b": base64 image}');
-    return queue.run(() => analyzer.verify(Buffer.from(a, 'base64'), Buffer.from(b, 'base64'), task));
+  app.post('/v1/verify', async (req) => {
+    const { a, b, task } = await readPair(req, bodyLimit);
+    return queue.run(() => analyzer.verify(a, b, task));
   });
 
   if (o.onnx) {
@@ -148,10 +157,10 @@ const TYPES: Record<string, string> = {
 
 /** A static file of a known folder (names are whitelisted by the routes, so no path leaves them). */
 function sendFile(reply: FastifyReply, path: string): FastifyReply {
-  if (!existsSync(path)) throw new ClientError(404, `no such file ${path.split('/').pop()}`);
+  if (!existsSync(path)) notFound(path.split('/').pop()!);
   return reply.type(TYPES[path.split('.').pop() ?? ''] ?? 'application/octet-stream').send(readFileSync(path));
 }
 
 function notFound(name: string): never {
-  throw new ClientError(404, `no such file ${name}`);
+  throw new PaenetError('PAENET_NOT_FOUND', `no such file ${name}`, 'the page loads only the files it names');
 }

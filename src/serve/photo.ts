@@ -1,7 +1,7 @@
 // Photos in: decoded (EXIF-rotated, RGB) by sharp with a pixel limit, and square face crops cut from them.
 import { existsSync } from 'node:fs';
 import sharp from 'sharp';
-import { InputError } from './input-error.ts';
+import { PaenetError } from '../common/errors.ts';
 
 /** A decoded photo: HWC RGB bytes. */
 export interface Photo {
@@ -15,7 +15,7 @@ export const MAX_PHOTO_PIXELS = 50_000_000;
 
 /** Decodes a photo file or buffer; one line naming `source` when it is not an image or too large. */
 export async function decodePhoto(input: string | Uint8Array, source = typeof input === 'string' ? input : 'upload'): Promise<Photo> {
-  if (typeof input === 'string' && !existsSync(input)) throw new InputError(`${source}: no such file`);
+  if (typeof input === 'string' && !existsSync(input)) throw new PaenetError('PAENET_NOT_FOUND', `${source}: no such file`);
   try {
     const { data, info } = await sharp(input, { limitInputPixels: MAX_PHOTO_PIXELS, failOn: 'error' })
       .rotate()
@@ -26,8 +26,17 @@ export async function decodePhoto(input: string | Uint8Array, source = typeof in
     return { pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
   } catch (e) {
     const m = (e as Error).message;
-    if (/pixel limit/i.test(m)) throw new InputError(`${source}: image too large (over ${MAX_PHOTO_PIXELS} pixels)`);
-    throw new InputError(`${source}: not a decodable image (${m.split('\n')[0]})`);
+    if (/pixel limit/i.test(m))
+      throw new PaenetError(
+        'PAENET_IMAGE',
+        `${source}: image too large (over ${MAX_PHOTO_PIXELS} pixels)`,
+        'downscale the photo: faces are analysed at a few hundred pixels anyway',
+      );
+    throw new PaenetError(
+      'PAENET_IMAGE',
+      `${source}: not a decodable image (${m.split('\n')[0]})`,
+      'send a JPEG, PNG, WebP, GIF, TIFF or AVIF image',
+    );
   }
 }
 

@@ -1,11 +1,6 @@
 // A bounded work queue: at most `concurrency` jobs run, at most `capacity` wait; beyond that callers are told to
 // come back later instead of piling up memory.
-
-export class QueueFullError extends Error {
-  constructor(capacity: number) {
-    super(`paenet: server busy (${capacity} requests already waiting); retry later`);
-  }
-}
+import { PaenetError } from '../common/errors.ts';
 
 export class BoundedQueue {
   private running = 0;
@@ -24,10 +19,11 @@ export class BoundedQueue {
     return this.running;
   }
 
-  /** Runs `job` when a slot is free; throws QueueFullError at once when the queue is full. */
+  /** Runs `job` when a slot is free; throws PAENET_BUSY at once when the queue is full. */
   async run<T>(job: () => Promise<T>): Promise<T> {
     if (this.running >= this.concurrency) {
-      if (this.waiting.length >= this.capacity) throw new QueueFullError(this.capacity);
+      if (this.waiting.length >= this.capacity)
+        throw new PaenetError('PAENET_BUSY', `server busy (${this.capacity} requests already waiting)`, 'retry in a moment');
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
     this.running++;

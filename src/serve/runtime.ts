@@ -2,15 +2,11 @@
 // libtorch forward (the fallback, and the reference the ONNX graph is checked against).
 import * as ort from 'onnxruntime-node';
 import type { PaeModel, TaskRecord } from '../pae/index.ts';
-import { unlabelledSet, type ImageSet } from '../tasks/index.ts';
+import { answersPerCrop, unlabelledSet, type ImageSet, type TaskAnswer } from '../tasks/index.ts';
 import { exportOnnx } from './onnx/export-model.ts';
 import { runGraph, torchOutput } from './onnx/parity.ts';
 
 export type RuntimeKind = 'onnx' | 'libtorch';
-
-/** One task's answer for one face. */
-export type TaskAnswer =
-  { kind: 'classify'; label: string; score: number; scores: Record<string, number> } | { kind: 'identity'; embedding: number[] };
 
 export interface TaskRuntime {
   readonly kind: RuntimeKind;
@@ -18,24 +14,6 @@ export interface TaskRuntime {
   /** Crops: HWC uint8 RGB at the model's input size. Returns per crop, per task name, the answer. */
   run(crops: Uint8Array[]): Promise<Record<string, TaskAnswer>[]>;
   dispose(): Promise<void>;
-}
-
-function answers(t: TaskRecord, rows: Float32Array, n: number): TaskAnswer[] {
-  const width = rows.length / n;
-  return Array.from({ length: n }, (_, i) => {
-    const r = rows.subarray(i * width, (i + 1) * width);
-    if (t.head.dropped) return { kind: 'identity' as const, embedding: Array.from(r) };
-    let best = 0;
-    for (let k = 1; k < r.length; k++) if (r[k]! > r[best]!) best = k;
-    const scores = Object.fromEntries(Array.from(r, (v, k) => [t.labels[k] ?? String(k), v]));
-    return { kind: 'classify' as const, label: t.labels[best] ?? String(best), score: r[best]!, scores };
-  });
-}
-
-/** Per crop, per task name, the answer; `outputs[k]` holds task k's rows for the `n` crops. */
-function byCrop(tasks: TaskRecord[], outputs: Float32Array[], n: number): Record<string, TaskAnswer>[] {
-  const per = tasks.map((t, k) => answers(t, outputs[k]!, n));
-  return Array.from({ length: n }, (_, i) => Object.fromEntries(tasks.map((t, k) => [t.name, per[k]![i]!])));
 }
 
 function asSet(crops: Uint8Array[], size: number): ImageSet {
@@ -58,7 +36,7 @@ export async function createRuntime(model: PaeModel, kind: RuntimeKind = 'onnx',
       tasks,
       async run(crops) {
         const set = asSet(crops, size);
-        return byCrop(
+        return answersPerCrop(
           tasks,
           tasks.map((t) => torchOutput(model, t, set)),
           crops.length,
@@ -75,7 +53,7 @@ export async function createRuntime(model: PaeModel, kind: RuntimeKind = 'onnx',
     async run(crops) {
       if (crops.length === 0) return [];
       const out = await runGraph(session, asSet(crops, size));
-      return byCrop(
+      return answersPerCrop(
         tasks,
         tasks.map((t) => out[t.name]!.data as Float32Array),
         crops.length,

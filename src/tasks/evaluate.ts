@@ -1,9 +1,9 @@
 // Evaluation protocols of a task inside a packed network: top-1 classification and LFW-style verification.
 import { createHash } from 'node:crypto';
 import type { PackableNet } from '../pae/index.ts';
-import { embedImages, predictProbabilities, rowCosineDistance, type ImageSet, type PairSet } from './index.ts';
+import { embedImages, predictProbabilities, type ImageSet, type PairSet } from './index.ts';
 import { accuracy, argmaxRows, confusionMatrix, macroAccuracy, perClassAccuracy, sha256OfPredictions } from '../metrics/classification.ts';
-import { auc, evaluateVerification, rocCurve, tarAtFars, type TarAtFar } from '../metrics/verification.ts';
+import { auc, evaluateVerification, rocCurve, rowCosineDistance, tarAtFars, type TarAtFar } from '../metrics/verification.ts';
 
 /** Result of the classification protocol. */
 export interface ClassificationReport {

@@ -97,7 +97,8 @@ export function affineAsNorm(c: Pick<DlibConv, 'bias' | 'scaleWeights' | 'scaleB
   return { gamma, beta };
 }
 
-export interface FaceApiImport {
+/** A pretrained network adopted as task 1, and where its weights came from. */
+export interface PretrainedImport {
   model: PaeModel;
   /** Where the weights came from (also in the task record's `data`). */
   source: { package: string; version: string; license: string; manifest: string; sha256: string; tensors: number };
@@ -107,7 +108,7 @@ export interface FaceApiImport {
  * Builds a 'dlib-resnet' model whose task 1 (`name`, kind identity, 128-d embedding) is face-api's recognition net:
  * every weight owned by task 1, its affine layers as frozen BN, its input normalisation as the task's input transform.
  */
-export function importFaceApiRecognition(packageDir: string, name: string, provenance: Provenance): FaceApiImport {
+export function importFaceApiRecognition(packageDir: string, name: string, provenance: Provenance): PretrainedImport {
   const manifestPath = join(packageDir, FACE_API_RECOGNITION.manifest);
   const weights = readTfjsWeights(manifestPath);
   const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { name?: string; version?: string; license?: string };
@@ -177,7 +178,7 @@ export function importFaceApiRecognition(packageDir: string, name: string, prove
 }
 
 /** The manifest record of the imported task (metrics and threshold are added once it is evaluated on pairs). */
-function importedRecord(name: string, source: FaceApiImport['source']): TaskRecord {
+function importedRecord(name: string, source: PretrainedImport['source']): TaskRecord {
   return {
     id: 1,
     name,

@@ -10,7 +10,8 @@ export {
   type PairSet,
   type LoadOptions,
 } from './image-set.ts';
-export { predictProbabilities, embedImages, rowCosineDistance } from './inference.ts';
+export { predictProbabilities, embedImages } from './inference.ts';
+export { answersPerCrop, taskAnswers, type TaskAnswer } from './answers.ts';
 export { ImageTaskData, FACE_AUGMENT, type ImageTaskDataOptions } from './image-task-data.ts';
 export { headFor, metricFor, parseKind, TASK_KINDS, type TaskKind } from './kinds.ts';
 export { DistillTaskData, type DistillTaskDataOptions } from './distill-task-data.ts';
@@ -22,5 +23,6 @@ export {
   affineAsNorm,
   FACE_API_RECOGNITION,
   FACE_API_LAYERS,
-  type FaceApiImport,
+  type PretrainedImport,
 } from './face-api-import.ts';
+export { importHumanFaceres, faceresPackageDir, faceresInputTransform, HUMAN_FACERES } from './faceres-import.ts';

@@ -1,6 +1,7 @@
 // Batched inference of one task over decoded images: class scores or (flip-augmented) embeddings.
 import { evalInto } from '../data/index.ts';
 import { F, noGrad, tensor, tidy, type Tensor } from '../engine/index.ts';
+import { flipConcatEmbedding, l2normalize } from '../metrics/embedding.ts';
 import type { PackableNet } from '../pae/index.ts';
 import type { ImageSet } from './image-set.ts';
 
@@ -39,36 +40,20 @@ export function predictProbabilities(net: PackableNet, task: number, set: ImageS
 }
 
 /**
- * L2-normalised embeddings [n × D] of task `task`. With `withFlip`, each row is the normalised concatenation
- * of the image's and its mirror's embeddings (the LFW protocol's image ⊕ flip), so D = 2·embedDim.
+ * L2-normalised embeddings [n × D] of task `task`. With `withFlip`, each row is the verification descriptor of
+ * image ⊕ mirror ({@link flipConcatEmbedding}, the LFW protocol), so D = 2·embedDim.
  */
 export function embedImages(net: PackableNet, task: number, set: ImageSet, withFlip = true, batch = 128): Float32Array {
   const d = net.config.embedDim;
-  const plain = mapBatches(set, batch, false, d, (x) => net.embed(x, task));
-  if (!withFlip) return normaliseRows(plain, d);
-  const mirrored = mapBatches(set, batch, true, d, (x) => net.embed(x, task));
   const n = set.labels.length;
+  const plain = mapBatches(set, batch, false, d, (x) => net.embed(x, task));
+  const row = (m: Float32Array, i: number): Float32Array => m.subarray(i * d, (i + 1) * d);
+  if (!withFlip) {
+    for (let i = 0; i < n; i++) plain.set(l2normalize(row(plain, i)), i * d);
+    return plain;
+  }
+  const mirrored = mapBatches(set, batch, true, d, (x) => net.embed(x, task));
   const out = new Float32Array(n * 2 * d);
-  for (let i = 0; i < n; i++) {
-    out.set(plain.subarray(i * d, (i + 1) * d), i * 2 * d);
-    out.set(mirrored.subarray(i * d, (i + 1) * d), i * 2 * d + d);
-  }
-  return normaliseRows(out, 2 * d);
-}
-
-function normaliseRows(m: Float32Array, d: number): Float32Array {
-  for (let r = 0; r < m.length / d; r++) {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += m[r * d + j]! ** 2;
-    const k = 1 / Math.max(Math.sqrt(s), 1e-12);
-    for (let j = 0; j < d; j++) m[r * d + j]! *= k;
-  }
-  return m;
-}
-
-/** Cosine distance 1 − a·b of unit rows i and j of an embedding matrix. */
-export function rowCosineDistance(m: Float32Array, d: number, i: number, j: number): number {
-  let dot = 0;
-  for (let k = 0; k < d; k++) dot += m[i * d + k]! * m[j * d + k]!;
-  return 1 - dot;
+  for (let i = 0; i < n; i++) out.set(flipConcatEmbedding(row(plain, i), row(mirrored, i)), i * 2 * d);
+  return out;
 }

@@ -1,20 +1,26 @@
 // Adds one task to a model end to end: load its data, set its goal, run the PAE cycle, record it in the manifest.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { balanceReport, classCounts, inverseFrequencyWeights, kFold, paeClassWeights, trainValFromFolds } from '../data/index.ts';
+import {
+  balanceReport,
+  classCounts,
+  FACE_AUGMENT_STRONG,
+  inverseFrequencyWeights,
+  kFold,
+  paeClassWeights,
+  trainValFromFolds,
+} from '../data/index.ts';
 import {
   DEFAULT_PRUNE,
   DEFAULT_TRAIN,
+  METHODS,
   PackableNet,
-  openFree,
-  learnTask,
   nextTaskId,
   taskRecord,
-  trainTask,
   validateRatios,
   type EventSink,
   type GoalRecord,
-  type Method,
+  type MethodId,
   type PackCheckpoint,
   type PackResult,
   type PaeModel,
@@ -27,6 +33,7 @@ import {
 import type { CheckpointDir } from './checkpoint.ts';
 import { manualSeed } from '../engine/index.ts';
 import {
+  FACE_AUGMENT,
   headFor,
   ImageTaskData,
   loadImageSet,
@@ -48,8 +55,11 @@ export interface AddTaskSpec {
   /** @default 'train' */ trainSplit?: string;
   /** Classification validation split of the same manifest. @default 'val' */ valSplit?: string;
   /** Identity validation pairs. @default pairs.txt beside the manifest */ pairs?: string;
-  /** 'auto' = an individual network's score on the same data (minus goalMargin); a number; or 'none'. */
-  goal: 'auto' | 'none' | number;
+  /**
+   * 'auto' = an individual network's score on the same data (minus goalMargin); 'trained' = the task's own
+   * unpruned accuracy (minus goalMargin), no individual network; a number; or 'none'.
+   */
+  goal: 'auto' | 'trained' | 'none' | number;
   /** @default 0 */ goalMargin?: number;
   train?: Partial<TrainConfig>;
   prune?: Partial<PruneConfig>;
@@ -59,6 +69,13 @@ export interface AddTaskSpec {
   /** @default 0 */ seed?: number;
   /** Use at most this many training / validation images (fast configurations). */
   limit?: { train?: number; val?: number };
+  /**
+   * Training augmentation: 'face' (flip, small shift/zoom, brightness/contrast), 'strong' (also rotation,
+   * saturation, random erasing: FACE_AUGMENT_STRONG) or 'none'. @default 'face'
+   */
+  augment?: 'face' | 'strong' | 'none';
+  /** Label smoothing of the classification loss. @default 0 */
+  labelSmoothing?: number;
   /** Class-balanced loss: 'pae' = (N − n_c)/n_c as the paper's expression task. @default 'none' */
   classWeights?: 'none' | 'pae' | 'inverse';
   /** Head of identity tasks. @default 'cosface' */ identityHead?: 'cosface' | 'arcface' | 'linear';
@@ -68,8 +85,8 @@ export interface AddTaskSpec {
   /** Earlier weights the task computes with: all tasks' (default) or task 1's only (the paper's share_only_task_1). */
   sharing?: 'cumulative' | 'task1';
   /** How the task is learned: PAE (default) or a baseline on the same backbone. */
-  method?: Method;
-  /** PackNet's fixed pruning ratio. @default PACKNET_RATIO */
+  method?: MethodId;
+  /** PackNet's fixed pruning ratio. @default 0.5 */
   packnetRatio?: number;
   /** Extra row filters on the manifest (column → value). */
   where?: Record<string, string>;
@@ -130,10 +147,10 @@ export async function individualScore(
 ): Promise<number> {
   const net = PackableNet.create({ ...structuredClone(model.config), expansions: [] });
   try {
-    net.addTaskSlot(1, 'cumulative', headFor(spec.kind, classes, spec.identityHead));
-    openFree(net, 1);
     sinks.note?.(`goal: training an individual ${model.config.arch} network on ${spec.name} ...`);
-    return (await trainTask(net, 1, data, train, { progress: sinks.progress })).best;
+    // An individual network is never pruned: the ladder settings are unused.
+    const options = { train, prune: DEFAULT_PRUNE, goal: null, progress: sinks.progress };
+    return (await METHODS.individual.learn(net, 1, headFor(spec.kind, classes, spec.identityHead), data, options)).accuracy;
   } finally {
     net.dispose();
   }
@@ -252,6 +269,8 @@ export async function addTask(
     validate,
     batchSize: spec.batchSize ?? 64,
     seed: spec.seed ?? 0,
+    augment: spec.augment === 'none' ? false : spec.augment === 'strong' ? FACE_AUGMENT_STRONG : FACE_AUGMENT,
+    ...(spec.labelSmoothing ? { labelSmoothing: spec.labelSmoothing } : {}),
     ...(weights ? { classWeights: weights } : {}),
   });
   const trainCfg: TrainConfig = { ...DEFAULT_TRAIN, ...spec.train };
@@ -268,7 +287,8 @@ export async function addTask(
       const margin = spec.goalMargin ?? 0;
       goal = { value: individual - margin, source: 'individual', individual, margin };
       sinks.note?.(`goal: individual network ${individual.toFixed(4)} − margin ${margin} = ${(individual - margin).toFixed(4)}`);
-    } else if (spec.goal === 'none') goal = { value: null, source: 'none' };
+    } else if (spec.goal === 'trained') goal = { value: null, source: 'trained', margin: spec.goalMargin ?? 0 };
+    else if (spec.goal === 'none') goal = { value: null, source: 'none' };
     else goal = { value: spec.goal, source: 'number' };
     const id = resumed ? resumed.state.taskId : nextTaskId(model.net);
     const head = resumed ? resumed.head : headFor(spec.kind, classes, spec.identityHead);
@@ -308,11 +328,12 @@ export async function addTask(
       ck.checkpoints!.save(model, provisional, goal, c);
     };
     sinks.events?.emit({ type: 'task-start', task: id, name: spec.name, goal: goal.value });
-    const result = await learnTask(spec.method ?? 'pae', model.net, id, head, data, {
+    const result = await METHODS[spec.method ?? 'pae'].learn(model.net, id, head, data, {
       ...(spec.packnetRatio !== undefined ? { packnetRatio: spec.packnetRatio } : {}),
       train: trainCfg,
       prune: pruneCfg,
       goal: goal.value,
+      ...(goal.source === 'trained' ? { trainedGoalMargin: goal.margin ?? 0 } : {}),
       maxExpansions: spec.maxExpansions ?? 2,
       expandRatio: spec.expandRatio ?? 1.2,
       skipPruning: spec.skipPruning ?? false,
@@ -322,6 +343,8 @@ export async function addTask(
       ...(ck.checkpoints ? { onCheckpoint: checkpoint } : {}),
       ...(resumed ? { resume: resumed.resume } : {}),
     });
+    // A 'trained' goal is known once the task is trained: record the value the pruning ladder was held to.
+    if (goal.source === 'trained') goal.value = result.trainedAccuracy - (goal.margin ?? 0);
     const description = describe();
     const extra = description.extra!;
     if (pairSet) {

@@ -130,7 +130,7 @@ export async function pruneIdentityTask(
         model.tasks.splice(k, 0, record);
       }
     };
-    const prune = await gradualPrune(model.net, id, data, trainCfg, pruneCfg, goal.value, before.value, {
+    const prune = await gradualPrune(model.net, id, data, trainCfg, pruneCfg, { kind: 'gradual', goal: goal.value }, before.value, {
       ...(sinks.events ? { events: sinks.events } : {}),
       ...(sinks.progress ? { progress: sinks.progress } : {}),
       ...(resumed?.resume.pruning ? { resume: resumed.resume.pruning } : {}),

@@ -1,5 +1,6 @@
 // Bad input through the real paenet command: every problem is a non-zero exit and ONE line on stderr naming the
-// file (or option) and the problem; bad images inside a data set are skipped and counted, never fatal.
+// file (or option) and the problem, with the fix and the exit code of its PaenetError code (src/common/errors.ts);
+// bad images inside a data set are skipped and counted, never fatal.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -85,6 +86,9 @@ before(() => {
   addTaskStderr = r.stderr;
 });
 
+// The exit codes of the PaenetError codes: a stable, documented contract, so spelled out here rather than imported.
+const [USAGE, NOT_FOUND, MODEL_FILE, DATA, IMAGE, UNSUPPORTED] = [2, 3, 4, 5, 6, 7];
+
 /** Runs the commands side by side (each spawn is mostly start-up time). */
 const all = (...commands: string[][]): Promise<CliResult[]> => Promise.all(commands.map((args) => run(...args)));
 
@@ -120,12 +124,28 @@ describe('bad input', { concurrency: 3 }, () => {
       ['predict', short, FACE],
       ['info', tampered],
     );
-    assertOneLineError(a!, missing, /no such model file/);
-    assertOneLineError(b!, missing, /no such model file/);
-    assertOneLineError(c!, cut, /truncated data section/);
-    assertOneLineError(d!, short, /too short for a safetensors header/);
-    assertOneLineError(e!, tampered, /checksum/);
-    assertOneLineError(await run('info', FACE), FACE, /safetensors|not a paenet model/);
+    assertOneLineError(a!, missing, /no such model file/, NOT_FOUND);
+    assertOneLineError(b!, missing, /no such model file/, NOT_FOUND);
+    assertOneLineError(c!, cut, /truncated data section/, MODEL_FILE);
+    assertOneLineError(d!, short, /too short for a safetensors header/, MODEL_FILE);
+    assertOneLineError(e!, tampered, /checksum/, MODEL_FILE);
+    assertOneLineError(await run('info', FACE), FACE, /safetensors|not a paenet model/, MODEL_FILE);
+  });
+
+  test('a bad model file is one line "paenet: <file>: <problem>; hint: <fix>" and the exit code of its error code', async () => {
+    const missing = join(dir, 'absent.pae');
+    const tampered = join(dir, 'tampered-hint.pae');
+    const flipped = Buffer.from(readFileSync(model));
+    flipped[flipped.length - 3]! ^= 0xff;
+    writeFileSync(tampered, flipped);
+    const [a, b, c, d] = await all(['info', missing], ['info', tampered], ['info', model, '--threads', '0'], ['info', model]);
+    assert.match(
+      assertOneLineError(a!, missing, /no such model file/, NOT_FOUND),
+      /^paenet: \S+absent\.pae: no such model file; hint: check the path, or create a model with `paenet init`$/,
+    );
+    assert.match(assertOneLineError(b!, tampered, /checksum/, MODEL_FILE), /^paenet: \S+tampered-hint\.pae: .*; hint: restore the file/);
+    assert.match(assertOneLineError(c!, '--threads', /positive integer, got '0'/, USAGE), /; hint: /);
+    assert.equal(d!.status, 0, `the control (the intact model) loads: ${d!.stderr}`);
   });
 
   test('a model file of another format version is rejected as a version problem', async () => {
@@ -137,8 +157,8 @@ describe('bad input', { concurrency: 3 }, () => {
     rewriteManifest(model, unsigned, (m) => void (m.formatVersion = 3), false);
     const [ok, bad, badUnsigned] = await all(['info', same, '--json'], ['predict', v3, FACE], ['info', unsigned]);
     assert.equal(ok!.status, 0, ok!.stderr);
-    assertOneLineError(bad!, v3, /model format version 3 is not supported \(this paenet reads versions 1, 2\)/);
-    assertOneLineError(badUnsigned!, unsigned, /checksum|format version 3/);
+    assertOneLineError(bad!, v3, /model format version 3 is not supported \(this paenet reads versions 1, 2\)/, UNSUPPORTED);
+    assertOneLineError(badUnsigned!, unsigned, /checksum/, MODEL_FILE);
   });
 
   test('predict: undecodable and missing images', async () => {
@@ -151,9 +171,9 @@ describe('bad input', { concurrency: 3 }, () => {
       ['predict', model, half, '--json'],
       ['predict', model, FACE, missing, '--json'],
     );
-    assertOneLineError(a!, corrupt, /cannot decode image/);
-    assertOneLineError(b!, half, /truncated JPEG/);
-    assertOneLineError(c!, missing, /image file not found/);
+    assertOneLineError(a!, corrupt, /cannot decode image/, IMAGE);
+    assertOneLineError(b!, half, /truncated JPEG/, IMAGE);
+    assertOneLineError(c!, missing, /image file not found/, NOT_FOUND);
     assert.equal(c!.stdout, '', 'no partial JSON on stdout');
   });
 
@@ -168,7 +188,7 @@ describe('bad input', { concurrency: 3 }, () => {
       ['eval', model, '--task', 'gender', '--data', missing],
       ['verify', model, FACE, FACE],
     );
-    assert.match(assertOneLineError(a!, manifest, /no column "nosuch"/), /\(columns: path, gender, split\)/);
+    assert.match(assertOneLineError(a!, manifest, /no column "nosuch"/, DATA), /\(columns: path, gender, split\); hint: /);
     assertOneLineError(b!, pairs, /needs an identity task; 'gender' is classify/);
     assertOneLineError(c!, folders, /class folders \[angry, .*\] differ from the training classes \[0, 1\]/);
     assertOneLineError(d!, missing, /no such data file/);

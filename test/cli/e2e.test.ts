@@ -305,7 +305,7 @@ test('verify --json: distance against the threshold stored in the model', () => 
   assert.equal(out.threshold, threshold);
   assert.equal(typeof out.same, 'boolean');
   assert.equal(out.same, out.distance <= out.threshold);
-  // The same distance as the predicted embeddings give (rounded to 6 decimals there).
+  // The same distance as the predicted descriptors give (computed in other batches there: equal up to float rounding).
   const [ea, eb] = [answers[0]!.tasks[1]!.embedding!, answers[1]!.tasks[1]!.embedding!];
   const dot = ea.reduce((s, x, i) => s + x * eb[i]!, 0);
   assert.ok(Math.abs(1 - dot - out.distance) < 1e-4, `verify ${out.distance} vs predict ${1 - dot}`);

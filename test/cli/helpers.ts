@@ -79,12 +79,14 @@ export function nonEmptyLines(s: string): string[] {
 }
 
 /**
- * The error contract: a non-zero exit code and exactly one non-empty line on stderr, mentioning `mentions`
- * (typically the offending path) and matching `problem`. Returns the line.
+ * The error contract: a non-zero exit code (`exit` when given: each PaenetError code has its own, src/common/errors.ts)
+ * and exactly one non-empty line on stderr, mentioning `mentions` (typically the offending path) and matching
+ * `problem`. Returns the line.
  */
-export function assertOneLineError(r: CliResult, mentions: string, problem: RegExp): string {
+export function assertOneLineError(r: CliResult, mentions: string, problem: RegExp, exit?: number): string {
   assert.notEqual(r.status, 0, `expected a failure, got exit 0; stdout:\n${r.stdout}`);
-  assert.equal(r.status, 1, `runtime errors exit 1 (usage errors 2), got ${r.status}`);
+  assert.ok(r.status !== null, `killed by a signal, not an exit: ${r.stderr}`);
+  if (exit !== undefined) assert.equal(r.status, exit, `expected exit ${exit}, got ${r.status}: ${r.stderr}`);
   const lines = nonEmptyLines(r.stderr);
   assert.equal(lines.length, 1, `expected exactly one line on stderr, got ${lines.length}:\n${r.stderr}`);
   const line = lines[0]!;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { BatchLoader, type Batch } from '../../src/data/loader.ts';
-import { NORM_MEAN, NORM_SCALE } from '../../src/data/augment.ts';
+import { FACE_AUGMENT_STRONG, NORM_MEAN, NORM_SCALE } from '../../src/data/augment.ts';
 
 const size = 4;
 const count = 50;
@@ -80,6 +80,30 @@ test('augmented batches are identical from the worker and the main thread', asyn
   );
   await w.close();
   await m.close();
+});
+
+test('the strong preset (rotation, colour, erasing) crosses to the worker and builds the same batches', async () => {
+  const big = 24; // large enough that rotation and erasing visibly change every image
+  const images = Uint8Array.from({ length: 8 * big * big * 3 }, (_, k) => (k * 37) % 256);
+  const data = { pixels: images, labels: new Array(8).fill(0), size: big };
+  const opts = { batchSize: 4, seed: 3, augment: FACE_AUGMENT_STRONG };
+  const w = new BatchLoader(data, { ...opts, worker: true });
+  const m = new BatchLoader(data, { ...opts, worker: false });
+  const plain = new BatchLoader(data, { ...opts, augment: false, worker: false });
+  try {
+    const [bw, bm, bp] = [await collect(w, 1), await collect(m, 1), await collect(plain, 1)];
+    assert.equal(w.usesWorker, true);
+    assert.deepEqual(
+      bw.map((b) => b.x),
+      bm.map((b) => b.x),
+    );
+    assert.notDeepEqual(
+      bw.map((b) => b.x),
+      bp.map((b) => b.x),
+    );
+  } finally {
+    await Promise.all([w.close(), m.close(), plain.close()]);
+  }
 });
 
 test('a subset of indices; non-shared pixels are accepted', async () => {

@@ -1,7 +1,7 @@
 // Hand-computed checks of threshold selection and the k-fold verification protocol.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { consecutiveFolds, evaluateVerification, selectThreshold } from '../../src/metrics/verification.ts';
+import { consecutiveFolds, evaluateVerification, samePerson, selectThreshold } from '../../src/metrics/verification.ts';
 
 // Distances are multiples of 1/16 so midpoints are exact and can be compared with ===.
 
@@ -104,4 +104,27 @@ test('protocol rejects bad folds and bad distances', () => {
   assert.throws(() => evaluateVerification([0.1, 0.2], [true, false], [0, 2]), /fold 1 has no pairs/);
   assert.throws(() => evaluateVerification([0.1, 0.2], [true, false], [0]), /differ/);
   assert.throws(() => evaluateVerification([0.1, NaN], [true, false], [0, 1]), /not finite/);
+});
+
+test('samePerson: a distance equal to the threshold is the same person, one float above it is not', () => {
+  const t = 0.3;
+  const above = t + Number.EPSILON / 4; // the next double after 0.3
+  assert.ok(above > t);
+  assert.equal(samePerson(t, t), true);
+  assert.equal(samePerson(above, t), false);
+  assert.equal(samePerson(t, above), true);
+});
+
+test('the calibration scores by samePerson: a threshold on a data point accepts that pair', () => {
+  // Two adjacent doubles: the best range [a, b) has no midpoint strictly inside it, so the threshold lands on a
+  // itself. The pair at distance a then counts as correct only under the rule's `<=`.
+  const a = 0.5;
+  const b = a + Number.EPSILON / 2;
+  const distances = [a, b];
+  const issame = [true, false];
+  const c = selectThreshold(distances, issame);
+  assert.equal(c.threshold, a);
+  assert.equal(c.correct, 2);
+  const counted = distances.filter((d, i) => samePerson(d, c.threshold) === issame[i]).length;
+  assert.equal(counted, c.correct);
 });

@@ -67,7 +67,7 @@ test('verify: a face against itself is the same person; a photo without a face i
     .toFile(blank);
   await assert.rejects(
     onnx.verify(PORTRAIT_PHOTO, blank),
-    new RegExp(`^Error: ${blank.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: no face found$`),
+    new RegExp(`^PaenetError: ${blank.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: no face found$`),
   );
   assert.deepEqual((await onnx.analyze(blank)).faces, [], 'no face: an empty list, not an error');
 });
@@ -83,12 +83,12 @@ test('corrupt, empty and missing files: one line naming the file', async () => {
   writeFileSync(empty, '');
   await assert.rejects(onnx.analyze(empty), (e: Error) => e.message.startsWith(`${empty}: `) && !e.message.includes('\n'));
   await assert.rejects(onnx.analyze(join(dir, 'missing.jpg')), /missing\.jpg: no such file/);
-  await assert.rejects(onnx.analyze(Buffer.from('nope')), /^Error: upload: not a decodable image/);
+  await assert.rejects(onnx.analyze(Buffer.from('nope')), /^PaenetError: upload: not a decodable image/);
   // A 60-megapixel image is refused from its header, before any pixel is decoded.
   const huge = await sharp({ create: { width: 10_000, height: 6_000, channels: 3, background: { r: 0, g: 0, b: 0 } } })
     .png({ compressionLevel: 1 })
     .toBuffer();
-  await assert.rejects(onnx.analyze(huge, 'huge.png'), /^Error: huge\.png: image too large \(over 50000000 pixels\)$/);
+  await assert.rejects(onnx.analyze(huge, 'huge.png'), /^PaenetError: huge\.png: image too large \(over 50000000 pixels\)$/);
 });
 
 test('paenet analyze: --json per photo, --tasks, bad photos in one line', () => {

@@ -5,7 +5,7 @@ import { copyFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { keep, manualSeed, noGrad, randn, tidy } from '../../src/engine/index.ts';
-import { evaluateVerification } from '../../src/metrics/verification.ts';
+import { evaluateVerification, rowCosineDistance } from '../../src/metrics/verification.ts';
 import { readTfjsWeights } from '../../src/io/tfjs-weights.ts';
 import { loadModel, saveModel, type PaeModel } from '../../src/pae/index.ts';
 import {
@@ -18,7 +18,6 @@ import {
   importFaceApiRecognition,
   loadImageSet,
   loadPairSet,
-  rowCosineDistance,
   type ImageSet,
 } from '../../src/tasks/index.ts';
 import { DATA, needData, tempDir } from '../data/fixtures.ts';

@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { runExperiment, validateExperiment, type ExperimentResult } from '../../src/workflows/index.ts';
+import { METHODS, runExperiment, validateExperiment, type ExperimentResult } from '../../src/workflows/index.ts';
 import { writeExperimentPlots } from '../../src/report/plots.ts';
 import { classificationValidator } from '../../src/tasks/evaluate.ts';
 import { experimentMarkdown } from '../../src/report/markdown.ts';
-import { loadModel } from '../../src/pae/index.ts';
+import { computeLedger, loadModel } from '../../src/pae/index.ts';
 import { loadImageSet } from '../../src/tasks/index.ts';
 import { DATA, needData, tempDir } from '../data/fixtures.ts';
 
@@ -35,6 +35,8 @@ const config = () =>
       goalMargin: 0.02,
       maxExpansions: 1,
       batchSize: 32,
+      // Not the ladder's 0.5: PackNet must prune to its own ratio.
+      packnetRatio: 0.4,
     },
     'mini.json',
   );
@@ -92,6 +94,32 @@ test('PackNet never expands and prunes every task at its fixed ratio', () => {
   const pn = method('packnet');
   assert.ok(pn.weights.every((w) => w === pn.weights[0]));
   assert.equal(pn.weights[0], method('finetune').weights[0], 'the same backbone as the other methods');
+  const model = loadModel(join(dir, 'checkpoints', 'packnet-3.pae'));
+  try {
+    for (const t of model.tasks) {
+      assert.deepEqual(
+        t.pruning.records.map((x) => x.ratio),
+        [0, 0.4],
+        t.name,
+      );
+      assert.equal(t.pruning.ratio, 0.4, t.name);
+      assert.equal(t.expansions, 0, t.name);
+    }
+  } finally {
+    model.dispose();
+  }
+});
+
+test("each method's size is what its registry entry keeps of its final model", () => {
+  for (const id of ['pae', 'packnet', 'finetune', 'progressive'] as const) {
+    const model = loadModel(join(dir, 'checkpoints', `${id}-3.pae`));
+    try {
+      assert.equal(method(id).sizes.at(-1), METHODS[id].keptBytes(computeLedger(model)), id);
+    } finally {
+      model.dispose();
+    }
+  }
+  assert.equal(method('individual').sizes.at(-1), METHODS.individual.keptBytes(r.ledger));
 });
 
 test("ProgressiveNet's size grows with every task; individual networks grow linearly", () => {
@@ -112,7 +140,10 @@ test("the report's method table is the run's numbers; charts render to SVG and P
   const md = experimentMarkdown(r, { commit: 'c', machine: 'm', date: 'd', config: 'mini.json', plots });
   for (const m of r.methods) {
     const cells = m.accuracyMatrix.at(-1)!.map((v) => (100 * v!).toFixed(2));
-    assert.ok(md.includes(` | ${cells.join(' | ')} | ${(100 * m.finalAverage).toFixed(2)} | `), `${m.method} row`);
+    assert.ok(
+      md.includes(`| ${METHODS[m.method].title} | ${cells.join(' | ')} | ${(100 * m.finalAverage).toFixed(2)} | `),
+      `${m.method} row`,
+    );
     assert.ok(md.includes(`| ${(m.sizes.at(-1)! / 2 ** 20).toFixed(3)} |`), `${m.method} size`);
   }
   assert.match(md, /config `mini\.json`; commit `c`; m; d/);

@@ -7,9 +7,11 @@ import { JsonlEventLog, computeLedger, saveModel, validateRatios, type PaeEvent 
 import { parseKind } from '../../tasks/index.ts';
 import { mib, num, pct, printJson, stderrNotes } from '../format.ts';
 import { openModel } from '../model-io.ts';
+import { parsePrecision, precisionOption } from '../precision.ts';
 import { terminalProgress } from '../progress.ts';
 
 interface Options {
+  precision?: string;
   name: string;
   kind: string;
   data: string;
@@ -53,7 +55,11 @@ export function specFromOptions(o: Options): AddTaskSpec {
     ...(o.pairs ? { pairs: o.pairs } : {}),
     goal,
     goalMargin: num('--goal-margin', o.goalMargin),
-    train: { ...(o.epochs ? { epochs: num('--epochs', o.epochs) } : {}), ...(o.lr ? { lr: num('--lr', o.lr) } : {}) },
+    train: {
+      ...(o.epochs ? { epochs: num('--epochs', o.epochs) } : {}),
+      ...(o.lr ? { lr: num('--lr', o.lr) } : {}),
+      ...(o.precision ? { precision: parsePrecision(o.precision)! } : {}),
+    },
     prune: {
       ...(o.pruneRatios ? { ratios: validateRatios(o.pruneRatios.split(',').map((x) => num('--prune-ratios', x))) } : {}),
       ...(o.pruneEpochs ? { epochsPerStep: num('--prune-epochs', o.pruneEpochs) } : {}),
@@ -89,8 +95,7 @@ export function describeEvent(e: PaeEvent): string | null {
 }
 
 export function registerAddTask(program: Command): void {
-  program
-    .command('add-task')
+  precisionOption(program.command('add-task'), 'auto')
     .description('add a task to a model: train in the free weights, prune gradually to the goal, expand if needed')
     .argument('<model>', 'model file (*.pae), updated atomically')
     .requiredOption('--name <name>', 'task name (e.g. age, gender, face)')

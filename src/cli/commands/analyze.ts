@@ -1,5 +1,6 @@
 // paenet analyze MODEL PHOTO...: faces found in each photo, every task's answer per face.
 import type { Command } from 'commander';
+import { percent } from '../../metrics/format.ts';
 import { Analyzer } from '../../serve/analyze.ts';
 import { printJson, runtimeOption } from '../format.ts';
 import { openModel, requireTasks } from '../model-io.ts';
@@ -34,7 +35,9 @@ export function registerAnalyze(program: Command): void {
             console.log(`${r.source}: ${r.faces.length} face(s) in ${r.width}×${r.height}`);
             r.faces.forEach((f, i) => {
               const answers = Object.entries(f.tasks).map(([name, a]) =>
-                a.kind === 'classify' ? `${name} ${a.label} (${(100 * a.score).toFixed(0)} %)` : `${name} embedding[${a.embedding.length}]`,
+                a.kind === 'classify'
+                  ? `${name} ${a.label} (${percent(a.score, { digits: 0, unit: ' %' })})`
+                  : `${name} embedding[${a.embedding.length}]`,
               );
               console.log(
                 `  #${i + 1} box ${f.box.map((v) => Math.round(v)).join(',')} score ${f.score.toFixed(2)}: ${answers.join(', ')}`,

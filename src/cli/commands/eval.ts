@@ -1,6 +1,7 @@
 // paenet eval MODEL --task NAME --data MANIFEST|PAIRS [--json]: a task's metric on a data set, with a predictions hash.
 import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
+import { hasSplitColumn } from '../../data/manifest.ts';
 import { evaluateClassification, evaluateVerificationTask } from '../../tasks/evaluate.ts';
 import { loadImageSet, loadPairSet } from '../../tasks/index.ts';
 import { pct, printJson, table } from '../format.ts';
@@ -21,6 +22,14 @@ export function isPairsFile(path: string): boolean {
   return /^\s*\d+\s+\d+\s*$/.test(first);
 }
 
+/**
+ * The split evaluated when `--split` is not given: `val` where the data has splits (class folders: a `val` subfolder
+ * is required as before), every row of a manifest without a split column.
+ */
+function defaultSplit(data: string): string | undefined {
+  return statSync(data).isDirectory() || hasSplitColumn(data) ? 'val' : undefined;
+}
+
 export function registerEval(program: Command): void {
   program
     .command('eval')
@@ -29,9 +38,9 @@ export function registerEval(program: Command): void {
     .requiredOption('--task <name>', 'task to evaluate')
     .requiredOption('--data <file>', 'manifest CSV (classify) or pairs.txt (identity)')
     .option('--label <column>', 'label column (default: the one the task was trained on)')
-    .option('--split <value>', 'manifest split to evaluate', 'val')
+    .option('--split <value>', 'manifest split to evaluate (default: val; every row of a manifest without a split column)')
     .option('--json', 'machine-readable output')
-    .action(async (file: string, o: { task: string; data: string; label?: string; split: string; json?: boolean }) => {
+    .action(async (file: string, o: { task: string; data: string; label?: string; split?: string; json?: boolean }) => {
       const model = openModel(file);
       try {
         const t = model.task(o.task);
@@ -59,12 +68,13 @@ export function registerEval(program: Command): void {
           return;
         }
         const label = o.label ?? String(t.data.label ?? 'label');
-        const set = await loadImageSet(o.data, { label, split: o.split, size, classes: t.labels });
+        const split = o.split ?? defaultSplit(o.data);
+        const set = await loadImageSet(o.data, { label, ...(split !== undefined ? { split } : {}), size, classes: t.labels });
         const r = evaluateClassification(model.net, t.id, set, t.labels);
         const out = {
           task: t.name,
           data: o.data,
-          split: o.split,
+          split: split ?? null,
           metric: r.metric,
           value: r.value,
           n: r.n,
@@ -77,7 +87,7 @@ export function registerEval(program: Command): void {
         if (o.json) printJson(out);
         else {
           console.log(
-            `${t.name} on ${o.data} [${o.split}]: top-1 ${pct(r.value)} (n=${r.n}, macro ${pct(r.macro)}), sha256 ${r.sha256.slice(0, 16)}…`,
+            `${t.name} on ${o.data} [${split ?? 'every row'}]: top-1 ${pct(r.value)} (n=${r.n}, macro ${pct(r.macro)}), sha256 ${r.sha256.slice(0, 16)}…`,
           );
           console.log(table([['class', 'n', 'accuracy'], ...r.perClass.map((c) => [c.label, c.n, pct(c.accuracy)])]));
         }

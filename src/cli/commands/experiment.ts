@@ -10,6 +10,7 @@ import { experimentMarkdown } from '../../report/markdown.ts';
 import { JsonlEventLog } from '../../pae/index.ts';
 import { printJson, stderrNotes } from '../format.ts';
 import { provenance } from '../model-io.ts';
+import { parsePrecision, precisionNote, precisionOption } from '../precision.ts';
 import { terminalProgress } from '../progress.ts';
 
 /** The commit the run's code comes from, `+modified` when tracked files differ from it (taken at the start: a long run must not name a later HEAD). */
@@ -23,15 +24,14 @@ function commit(): string {
 }
 
 export function registerExperiment(program: Command): void {
-  program
-    .command('experiment')
+  precisionOption(program.command('experiment'))
     .description(
       'run a task sequence (experiments/*.json): PAE vs individual networks, PackNet, fine-tuning, ProgressiveNet; report, charts and model in its output folder; resumes an interrupted run',
     )
     .argument('<config>', 'experiment JSON')
     .option('--quiet', 'no progress bars')
     .option('--json', 'machine-readable results on stdout')
-    .action(async (file: string, o: { quiet?: boolean; json?: boolean }) => {
+    .action(async (file: string, o: { quiet?: boolean; json?: boolean; precision?: string }) => {
       let raw: unknown;
       try {
         raw = JSON.parse(readFileSync(file, 'utf8'));
@@ -41,9 +41,13 @@ export function registerExperiment(program: Command): void {
         );
       }
       const cfg = validateExperiment(raw, file);
+      // --precision overrides the config's train.precision (configs default to fp32, as their results were measured).
+      const precision = parsePrecision(o.precision);
+      if (precision) cfg.train = { ...cfg.train, precision };
       mkdirSync(cfg.output, { recursive: true });
       const say = stderrNotes(Boolean(o.json));
       const code = commit();
+      say(precisionNote(cfg.train?.precision ?? 'fp32'));
       const events = new JsonlEventLog(join(cfg.output, 'events.jsonl'));
       const result = await runExperiment(cfg, provenance(), { events, progress: terminalProgress(!o.quiet && !o.json), note: say });
       const plots = await writeExperimentPlots(result, join(cfg.output, 'plots'));

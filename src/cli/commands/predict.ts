@@ -1,8 +1,11 @@
-// paenet predict / verify: every task's answer for face crops, and same-person decisions with the stored threshold.
+// paenet predict / verify: every task's answer for face crops, and same-person decisions with the stored threshold
+// (the API's descriptor and rule: src/serve/same-person.ts).
 import type { Command } from 'commander';
 import { decodeImage } from '../../data/index.ts';
 import type { PaeModel, TaskRecord } from '../../pae/index.ts';
-import { embedImages, predictProbabilities, rowCosineDistance, unlabelledSet, type ImageSet } from '../../tasks/index.ts';
+import { createRuntime } from '../../serve/runtime.ts';
+import { compareFaces, faceDescriptor, type FaceComparison } from '../../serve/same-person.ts';
+import { answersPerCrop, embedImages, predictProbabilities, unlabelledSet, type ImageSet, type TaskAnswer } from '../../tasks/index.ts';
 import { pct, printJson } from '../format.ts';
 import { openModel } from '../model-io.ts';
 
@@ -12,42 +15,25 @@ async function imageSet(paths: string[], size: number): Promise<ImageSet> {
   return unlabelledSet(pixels, size, 'cli', paths);
 }
 
-export interface TaskAnswer {
-  task: string;
-  kind: string;
-  label?: string;
-  score?: number;
-  scores?: Record<string, number>;
-  embedding?: number[];
+/**
+ * Every requested task's answer for each image, as the API answers per face; an identity task's embedding is the
+ * verification descriptor (image ⊕ mirror), the vector `verify` compares.
+ */
+export function answers(model: PaeModel, tasks: TaskRecord[], set: ImageSet): Record<string, TaskAnswer>[] {
+  const outputs = tasks.map((t) => (t.head.dropped ? embedImages(model.net, t.id, set, true) : predictProbabilities(model.net, t.id, set)));
+  return answersPerCrop(tasks, outputs, set.labels.length);
 }
 
-/** Every requested task's answer for each image. */
-export function answers(model: PaeModel, tasks: TaskRecord[], set: ImageSet): TaskAnswer[][] {
-  const n = set.labels.length;
-  const out: TaskAnswer[][] = Array.from({ length: n }, () => []);
-  for (const t of tasks) {
-    if (t.kind === 'identity') {
-      const d = model.config.embedDim * 2;
-      const emb = embedImages(model.net, t.id, set, true);
-      for (let i = 0; i < n; i++)
-        out[i]!.push({ task: t.name, kind: t.kind, embedding: Array.from(emb.subarray(i * d, (i + 1) * d), (x) => Number(x.toFixed(6))) });
-      continue;
-    }
-    const c = t.head.classes;
-    const p = predictProbabilities(model.net, t.id, set);
-    for (let i = 0; i < n; i++) {
-      const row = Array.from(p.subarray(i * c, (i + 1) * c));
-      const best = row.indexOf(Math.max(...row));
-      out[i]!.push({
-        task: t.name,
-        kind: t.kind,
-        label: t.labels[best] ?? String(best),
-        score: row[best]!,
-        scores: Object.fromEntries(row.map((s, k) => [t.labels[k] ?? String(k), s])),
-      });
-    }
+/** Same person? Two face crop files, compared as the API compares faces (its libtorch runtime, descriptor and rule). */
+async function compareCropFiles(model: PaeModel, t: TaskRecord, threshold: number, a: string, b: string): Promise<FaceComparison> {
+  const size = model.config.inputSize;
+  const runtime = await createRuntime(model, 'libtorch', [t.name]);
+  try {
+    const describe = async (path: string) => faceDescriptor(runtime, t, await decodeImage(path, size), size);
+    return compareFaces(await describe(a), await describe(b), threshold);
+  } finally {
+    await runtime.dispose();
   }
-  return out;
 }
 
 export function registerPredict(program: Command): void {
@@ -65,11 +51,12 @@ export function registerPredict(program: Command): void {
         if (tasks.length === 0) throw new Error(`${file}: the model has no tasks yet`);
         const set = await imageSet(images, model.config.inputSize);
         const result = answers(model, tasks, set);
-        if (o.json) printJson(images.map((image, i) => ({ image, tasks: result[i] })));
+        const perImage = result.map((r) => Object.entries(r).map(([task, a]) => ({ task, ...a })));
+        if (o.json) printJson(images.map((image, i) => ({ image, tasks: perImage[i] })));
         else {
           images.forEach((image, i) => {
-            const parts = result[i]!.map((a) =>
-              a.embedding ? `${a.task}: ${a.embedding.length}-d embedding` : `${a.task}: ${a.label} (${pct(a.score)})`,
+            const parts = perImage[i]!.map((a) =>
+              a.kind === 'identity' ? `${a.task}: ${a.embedding.length}-d embedding` : `${a.task}: ${a.label} (${pct(a.score)})`,
             );
             console.log(`${image}: ${parts.join(', ')}`);
           });
@@ -94,10 +81,7 @@ export function registerPredict(program: Command): void {
         if (!t || t.kind !== 'identity') throw new Error(`${file}: no identity task${o.task ? ` named '${o.task}'` : ''} to verify with`);
         const threshold = Number(t.extra.threshold);
         if (!Number.isFinite(threshold)) throw new Error(`${file}: task '${t.name}' has no calibrated threshold`);
-        const set = await imageSet([a, b], model.config.inputSize);
-        const emb = embedImages(model.net, t.id, set, true);
-        const distance = rowCosineDistance(emb, model.config.embedDim * 2, 0, 1);
-        const same = distance <= threshold;
+        const { distance, same } = await compareCropFiles(model, t, threshold, a, b);
         if (o.json) printJson({ task: t.name, a, b, distance, threshold, same });
         else
           console.log(

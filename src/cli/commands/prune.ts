@@ -6,10 +6,12 @@ import { pruneIdentityTask } from '../../workflows/prune-task.ts';
 import { computeLedger, JsonlEventLog, saveModel, validateRatios } from '../../pae/index.ts';
 import { mib, num, pct, printJson, stderrNotes } from '../format.ts';
 import { openModel } from '../model-io.ts';
+import { parsePrecision, precisionOption } from '../precision.ts';
 import { terminalProgress } from '../progress.ts';
 import { describeEvent } from './add-task.ts';
 
 interface Options {
+  precision?: string;
   task: string;
   data: string;
   pairs: string;
@@ -30,8 +32,7 @@ interface Options {
 }
 
 export function registerPrune(program: Command): void {
-  program
-    .command('prune')
+  precisionOption(program.command('prune'), 'auto')
     .description(
       'prune the newest identity task (e.g. an imported one) gradually to a verification goal, retraining by distillation from its unpruned self',
     )
@@ -77,6 +78,7 @@ export function registerPrune(program: Command): void {
             batchSize: num('--batch-size', o.batchSize),
             seed: num('--seed', o.seed),
             ...(o.limit ? { limit: num('--limit', o.limit) } : {}),
+            ...(o.precision ? { train: { precision: parsePrecision(o.precision)! } } : {}),
             prune: {
               ...(o.pruneRatios ? { ratios: validateRatios(o.pruneRatios.split(',').map((x) => num('--prune-ratios', x))) } : {}),
               ...(o.pruneEpochs ? { epochsPerStep: num('--prune-epochs', o.pruneEpochs) } : {}),

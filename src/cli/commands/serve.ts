@@ -17,13 +17,15 @@ interface Options {
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('serve the model over HTTP: POST /v1/analyze, POST /v1/verify, GET /v1/tasks, GET /healthz, and a web page at /')
+    .description(
+      'serve the model over HTTP: POST /v1/analyze, POST /v1/verify (image bodies, JSON or forms), GET /v1/tasks, GET /healthz, and a web page at /',
+    )
     .argument('<model>', 'model file (*.pae)')
     .option('--port <n>', 'port (0 = any free one)', '8080')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--runtime <kind>', 'onnx or libtorch', 'onnx')
     .option('--queue <n>', 'requests allowed to wait before 503', '16')
-    .option('--body-limit <bytes>', 'largest upload', String(10 * 2 ** 20))
+    .option('--body-limit <bytes>', 'largest upload in bytes (a body, or the images of a form together)', String(10 * 2 ** 20))
     .action(async (file: string, o: Options) => {
       const runtime = runtimeOption(o.runtime);
       const model = openModel(file);

@@ -2,15 +2,15 @@
 // folded into the preceding conv/linear; input = RGB pixels 0..255, NCHW float; outputs = class probabilities
 // (classify) or the L2-normalised embedding (identity, head dropped).
 import { noGrad, tidy } from '../../engine/index.ts';
-import { BN_EPS, DLIB_BLOCKS, type LayerSpec, type PackableLayer, type PaeModel, type TaskRecord } from '../../pae/index.ts';
+import { BN_EPS, padsOf, type PackableLayer, type PaeModel, type TaskRecord, type TrunkOps } from '../../pae/index.ts';
 import { NORM_MEAN, NORM_SCALE } from '../../data/index.ts';
 import { GraphBuilder } from './graph-builder.ts';
 import { encodeModel, type OnnxValue } from './onnx-model.ts';
 
 export const ONNX_INPUT = 'pixels';
 
-/** Output spatial size of a conv or pool along one axis (floor mode, as libtorch's defaults). */
-const outSize = (n: number, k: number, s: number, p: number): number => Math.floor((n + 2 * p - k) / s) + 1;
+/** Output size of a conv or pool along one axis with `pad` pixels in all (floor mode, as libtorch's defaults). */
+const outSize = (n: number, k: number, s: number, pad: number): number => Math.floor((n + pad - k) / s) + 1;
 
 /** Task `id`'s effective weight of a layer, narrowed to the task's width and masked, with its BN folded in. */
 function foldedLayer(model: PaeModel, l: PackableLayer, id: number): { weight: Float32Array; bias: Float32Array; dims: number[] } {
@@ -30,92 +30,75 @@ function foldedLayer(model: PaeModel, l: PackableLayer, id: number): { weight: F
   );
 }
 
+/** A graph value and its shape without the batch (the backbone's down blocks compare shapes). */
+interface GraphValue {
+  name: string;
+  shape: number[];
+}
+
+/** The backbone operations as ONNX nodes for task `t`: each packable layer with the task's folded weights. */
+function graphOps(g: GraphBuilder, model: PaeModel, t: TaskRecord): TrunkOps<GraphValue> {
+  const pool = (op: string, x: GraphValue, k: number, s: number): GraphValue => {
+    const [c, h, w] = x.shape as [number, number, number];
+    return { name: g.op(op, [x.name], { kernel_shape: [k, k], strides: [s, s] }), shape: [c, outSize(h, k, s, 0), outSize(w, k, s, 0)] };
+  };
+  /** Zero padding of a feature map, [begin N, C, H, W, end N, C, H, W] as Pad takes it. */
+  const padded = (x: GraphValue, pads: number[]): GraphValue => ({
+    name: g.op('Pad', [x.name, padsConst(g, pads)]),
+    shape: x.shape.map((n, d) => n + pads[d + 1]! + pads[d + 5]!),
+  });
+  return {
+    layer(name, x) {
+      const l = model.net.layer(name);
+      const s = l.spec;
+      const f = foldedLayer(model, l, t.id);
+      const out = f.dims[0]!;
+      const w = g.constant(`${t.name}.${name}.w`, f.weight, f.dims);
+      const b = g.constant(`${t.name}.${name}.b`, f.bias, [out]);
+      if (s.kind === 'linear') return { name: g.op('Gemm', [x.name, w, b], { transB: 1 }), shape: [out] };
+      const p = padsOf(s);
+      const [, h, wd] = x.shape as [number, number, number];
+      const attributes = {
+        kernel_shape: [s.kernel, s.kernel],
+        strides: [s.stride, s.stride],
+        pads: [p.top, p.left, p.bottom, p.right],
+        ...(s.depthwise ? { group: out } : {}),
+      };
+      return {
+        name: g.op('Conv', [x.name, w, b], attributes, `${t.name}.${name}`),
+        shape: [out, outSize(h, s.kernel, s.stride, p.top + p.bottom), outSize(wd, s.kernel, s.stride, p.left + p.right)],
+      };
+    },
+    relu: (x) => ({ name: g.op('Relu', [x.name]), shape: x.shape }),
+    clamp: (x, lo, hi) => ({
+      name: g.op('Clip', [x.name, g.constant('clip.min', Float32Array.of(lo), []), g.constant('clip.max', Float32Array.of(hi), [])]),
+      shape: x.shape,
+    }),
+    add: (a, b) => ({ name: g.op('Add', [a.name, b.name]), shape: a.shape }),
+    maxPool: (x, k, s) => pool('MaxPool', x, k, s),
+    avgPool: (x, k, s) => pool('AveragePool', x, k, s),
+    pad: (x, p) => padded(x, [0, 0, p.top, p.left, 0, 0, p.bottom, p.right]),
+    padChannels: (x, extra) => padded(x, [0, 0, 0, 0, 0, extra, 0, 0]),
+    globalMeanPool: (x) => ({ name: g.op('Flatten', [g.op('GlobalAveragePool', [x.name])], { axis: 1 }), shape: [x.shape[0]!] }),
+    // Inference graph: dropout is the identity.
+    dropout: (x) => x,
+    shape: (x) => x.shape,
+  };
+}
+
 /** Appends task `t`'s whole forward to the graph; returns its output value name. */
 function taskForward(g: GraphBuilder, model: PaeModel, t: TaskRecord, normalised: string): string {
   const net = model.net;
   const slot = net.slot(t.id);
   const size = model.config.inputSize;
-  const byName = new Map(net.layers.map((l) => [l.spec.name, l]));
-  let h = normalised;
-  let hw = size;
+  let input = normalised;
   if (slot.input) {
     const c = slot.input.scale.length;
-    h = g.op('Mul', [h, g.constant(`${t.name}.input.scale`, Float32Array.from(slot.input.scale), [1, c, 1, 1])]);
-    h = g.op('Add', [h, g.constant(`${t.name}.input.shift`, Float32Array.from(slot.input.shift), [1, c, 1, 1])]);
+    input = g.op('Mul', [input, g.constant(`${t.name}.input.scale`, Float32Array.from(slot.input.scale), [1, c, 1, 1])]);
+    input = g.op('Add', [input, g.constant(`${t.name}.input.shift`, Float32Array.from(slot.input.shift), [1, c, 1, 1])]);
   }
-  const conv = (name: string, x: string, spatial: number): { y: string; spatial: number } => {
-    const l = byName.get(name)!;
-    const s: LayerSpec = l.spec;
-    const f = foldedLayer(model, l, t.id);
-    const y = g.op(
-      'Conv',
-      [x, g.constant(`${t.name}.${name}.w`, f.weight, f.dims), g.constant(`${t.name}.${name}.b`, f.bias, [f.dims[0]!])],
-      { kernel_shape: [s.kernel, s.kernel], strides: [s.stride, s.stride], pads: [s.padding, s.padding, s.padding, s.padding] },
-      `${t.name}.${name}`,
-    );
-    return { y, spatial: outSize(spatial, s.kernel, s.stride, s.padding) };
-  };
-  const relu = (x: string): string => g.op('Relu', [x]);
-  const channels = (name: string): number => net.width(byName.get(name)!.spec, slot.level)[0];
-  if (model.config.arch === 'tiny') {
-    for (const l of net.layers.filter((x) => x.spec.kind === 'conv')) {
-      const c = conv(l.spec.name, h, hw);
-      h = g.op('MaxPool', [relu(c.y)], { kernel_shape: [2, 2], strides: [2, 2] });
-      hw = outSize(c.spatial, 2, 2, 0);
-    }
-  } else if (model.config.arch === 'resnet') {
-    const stem = conv('stem', h, hw);
-    h = relu(stem.y);
-    hw = stem.spatial;
-    model.config.stages.forEach((_, s) => {
-      for (let b = 0; b < model.config.blocks; b++) {
-        const p = `s${s}b${b}`;
-        const c1 = conv(`${p}.conv1`, h, hw);
-        const c2 = conv(`${p}.conv2`, relu(c1.y), c1.spatial);
-        const short = byName.has(`${p}.short`) ? conv(`${p}.short`, h, hw).y : h;
-        h = relu(g.op('Add', [c2.y, short]));
-        hw = c2.spatial;
-      }
-    });
-  } else {
-    // dlib ResNet: see dlibTrunk in src/pae/network.ts (the two must stay in step; the export parity test checks it).
-    const stem = conv('stem', h, hw);
-    h = g.op('MaxPool', [relu(stem.y)], { kernel_shape: [3, 3], strides: [2, 2] });
-    hw = outSize(stem.spatial, 3, 2, 0);
-    let c = channels('stem');
-    const residual = (p: string): void => {
-      const c1 = conv(`${p}.conv1`, h, hw);
-      h = relu(g.op('Add', [conv(`${p}.conv2`, relu(c1.y), c1.spatial).y, h]));
-    };
-    const down = (p: string): void => {
-      const c1 = conv(`${p}.conv1`, h, hw);
-      const c2 = conv(`${p}.conv2`, relu(c1.y), c1.spatial);
-      const ph = Math.floor(hw / 2);
-      let main = c2.y;
-      if (c2.spatial !== ph) main = g.op('Pad', [main, padsConst(g, [0, 0, 0, 0, 0, 0, ph - c2.spatial, ph - c2.spatial])]);
-      let pooled = g.op('AveragePool', [h], { kernel_shape: [2, 2], strides: [2, 2] });
-      const mc = channels(`${p}.conv2`);
-      if (mc > c) pooled = g.op('Pad', [pooled, padsConst(g, [0, 0, 0, 0, 0, mc - c, 0, 0])]);
-      h = relu(g.op('Add', [main, pooled]));
-      hw = ph;
-      c = mc;
-    };
-    const stages = model.config.stages.length;
-    for (let s = 0; s < stages; s++) {
-      if (s > 0) down(`s${s}.down`);
-      for (let b = 0; b < (DLIB_BLOCKS[s] ?? 2); b++) residual(`s${s}b${b}`);
-      if (s === stages - 1) down(`s${s}.out`);
-    }
-  }
-  h = g.op('Flatten', [g.op('GlobalAveragePool', [h])], { axis: 1 });
-  const embed = foldedLayer(model, byName.get('embed')!, t.id);
-  h = g.op(
-    'Gemm',
-    [h, g.constant(`${t.name}.embed.w`, embed.weight, embed.dims), g.constant(`${t.name}.embed.b`, embed.bias, [embed.dims[0]!])],
-    {
-      transB: 1,
-    },
-  );
+  const x: GraphValue = { name: input, shape: [3, size, size] };
+  let h = net.architecture.embed(graphOps(g, model, t), x, model.config).name;
   const head = net.heads.get(t.id);
   if (!head) return g.op('LpNormalization', [h], { axis: 1, p: 2 }, `${t.name}.embedding`);
   const hw2 = head.weight.data() as Float32Array;

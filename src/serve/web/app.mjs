@@ -3,13 +3,26 @@
 const $ = (id) => document.getElementById(id);
 const status = $('status');
 const stage = $('stage');
+// Copies of src/metrics/format.ts and src/tasks/answers.ts: this page is browser JavaScript and cannot import the
+// TypeScript the server and the CLI share. Keep them this small; the browser test checks the page against the server.
+const percent = (x) => (100 * x).toFixed(2);
+const megabytes = (bytes) => (bytes / 2 ** 20).toFixed(3);
+/** Task `t`'s answer for crop `i` of `n` from its output rows: the best label and every score, or the embedding. */
+function taskAnswer(t, rows, i, n) {
+  const width = rows.length / n;
+  const r = Array.from(rows.subarray(i * width, (i + 1) * width));
+  if (t.kind === 'identity') return { kind: 'identity', embedding: r };
+  const best = r.indexOf(Math.max(...r));
+  return { kind: 'classify', label: t.labels[best], score: r[best], scores: Object.fromEntries(r.map((v, k) => [t.labels[k], v])) };
+}
+
 const info = await (await fetch('/v1/tasks')).json();
 for (const t of info.tasks) {
   const row = $('ledger').insertRow();
-  const metric = t.metric ? `${t.metric.name} ${(100 * t.metric.value).toFixed(2)} %` : '';
-  for (const v of [t.name, t.kind, metric, (t.moduleBytes / 2 ** 20).toFixed(3)]) row.insertCell().textContent = v;
+  const metric = t.metric ? `${t.metric.name} ${percent(t.metric.value)} %` : '';
+  for (const v of [t.name, t.kind, metric, megabytes(t.moduleBytes)]) row.insertCell().textContent = v;
 }
-$('total').textContent = `all modules: ${(info.sizes.fileTensorBytes / 2 ** 20).toFixed(3)} MB of tensors`;
+$('total').textContent = `all modules: ${megabytes(info.sizes.fileTensorBytes)} MB of tensors`;
 
 let local; // { faceapi, ort, session } once loaded
 async function loadLocal() {
@@ -57,19 +70,7 @@ async function analyzeHere(file, img) {
     const x = new Float32Array(faces.length * 3 * size * size);
     faces.forEach((f, i) => cropNchw(img, f.box, size, x, i * 3 * size * size));
     const out = await session.run({ pixels: new ort.Tensor('float32', x, [faces.length, 3, size, size]) });
-    faces.forEach((f, i) => {
-      f.tasks = {};
-      for (const t of info.tasks) {
-        const rows = out[t.name].data;
-        const width = rows.length / faces.length;
-        const r = Array.from(rows.subarray(i * width, (i + 1) * width));
-        if (t.kind === 'identity') f.tasks[t.name] = { kind: 'identity', embedding: r };
-        else {
-          const best = r.indexOf(Math.max(...r));
-          f.tasks[t.name] = { kind: 'classify', label: t.labels[best], score: r[best], scores: Object.fromEntries(r.map((v, k) => [t.labels[k], v])) };
-        }
-      }
-    });
+    faces.forEach((f, i) => (f.tasks = Object.fromEntries(info.tasks.map((t) => [t.name, taskAnswer(t, out[t.name].data, i, faces.length)]))));
   }
   return { source: file.name, width: img.naturalWidth, height: img.naturalHeight, faces, ms: { decode: 0, detect: t1 - t0, tasks: performance.now() - t1 }, where: 'browser' };
 }

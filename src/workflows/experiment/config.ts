@@ -1,5 +1,5 @@
 // An experiment file's shape (experiments/*.json) and its checks, and the shape of what a run measures.
-import type { Ledger, RatioRecord } from '../../pae/index.ts';
+import { METHOD_IDS, type Ledger, type MethodId, type RatioRecord } from '../../pae/index.ts';
 import type { TaskKind } from '../../tasks/index.ts';
 import type { PeerRow } from '../../peers/evaluate.ts';
 import type { AddTaskSpec } from '../add-task.ts';
@@ -34,15 +34,18 @@ export function validatePeers(p: PeerConfig, tasks: ExperimentConfig['tasks'], s
   }
 }
 
-/** Methods an experiment compares ('individual' comes with 'pae': its goals are individual networks). */
-export const EXPERIMENT_METHODS = ['pae', 'individual', 'packnet', 'finetune', 'progressive'] as const;
-export type ExperimentMethod = (typeof EXPERIMENT_METHODS)[number];
+// The methods an experiment compares are pae's registry: the report reads their titles through this layer.
+export { METHODS, type MethodId } from '../../pae/index.ts';
 
 /** One task of a sequence. */
 export interface ExperimentTask {
   name: string;
   kind: TaskKind;
-  data: string;
+  /**
+   * Training data: a manifest, or several (classify tasks) whose rows are pooled into one set with the same label
+   * column — e.g. gender from UTKFace and CelebA; validation then pools their val splits too.
+   */
+  data: string | string[];
   label?: string;
   pairs?: string;
   classWeights?: AddTaskSpec['classWeights'];
@@ -51,7 +54,24 @@ export interface ExperimentTask {
    * distillation from its unpruned self on `data`, and its unpruned accuracy is the individual network's.
    */
   pretrained?: PretrainedSource;
+  /** This task's own recipe, over the experiment-wide settings of the same names. */
+  train?: AddTaskSpec['train'];
+  prune?: AddTaskSpec['prune'];
+  limit?: AddTaskSpec['limit'];
+  batchSize?: number;
+  maxExpansions?: number;
+  goalMargin?: number;
+  /** @default 'auto' (an individual network) where the method needs a goal */
+  goal?: AddTaskSpec['goal'];
+  augment?: AddTaskSpec['augment'];
+  labelSmoothing?: number;
 }
+
+/** The backbone family each pretrained start is. */
+export const PRETRAINED_ARCH: Record<PretrainedSource, string> = {
+  'face-api-recognition': 'dlib-resnet',
+  'human-faceres': 'faceres',
+};
 
 /** An experiment file (experiments/*.json). */
 export interface ExperimentConfig {
@@ -59,11 +79,13 @@ export interface ExperimentConfig {
   description?: string;
   arch: string;
   widthMult?: number;
+  /** Input side in pixels of a pretrained start that allows another than its own (faceres: multiples of 32). */
+  inputSize?: number;
   /** Output folder (report.md, results.json, model.pae, plots/, checkpoints/). */
   output: string;
   tasks: ExperimentTask[];
-  /** @default ['pae', 'individual'] */
-  methods?: ExperimentMethod[];
+  /** Any of METHOD_IDS; 'individual' comes with 'pae' (its goals are individual networks). @default ['pae', 'individual'] */
+  methods?: MethodId[];
   /** PackNet's fixed pruning ratio per task. @default 0.5 */
   packnetRatio?: number;
   train?: AddTaskSpec['train'];
@@ -97,7 +119,7 @@ export interface TaskOutcome {
 
 /** One method over the whole sequence; every number measured in this run. */
 export interface MethodRun {
-  method: ExperimentMethod;
+  method: MethodId;
   /** R[i][j]: task j's score after learning task i (null above the diagonal). */
   accuracyMatrix: (number | null)[][];
   bwt: number;
@@ -138,18 +160,31 @@ export function validateExperiment(c: unknown, source: string): ExperimentConfig
   const methods = o!.methods ?? ['pae', 'individual'];
   if (!Array.isArray(methods) || methods.length === 0) bad('"methods" must be a non-empty list');
   for (const m of methods)
-    if (!(EXPERIMENT_METHODS as readonly string[]).includes(m)) bad(`unknown method '${m}' (known: ${EXPERIMENT_METHODS.join(', ')})`);
+    if (!(METHOD_IDS as readonly string[]).includes(m)) bad(`unknown method '${m}' (known: ${METHOD_IDS.join(', ')})`);
   if (new Set(methods).size !== methods.length) bad('"methods" lists a method twice');
   if (!methods.includes('pae')) bad("\"methods\" must include 'pae' (and 'individual' comes from its goals)");
   o!.tasks!.forEach((t, i) => {
-    if (!t || typeof t.name !== 'string' || typeof t.data !== 'string' || (t.kind !== 'classify' && t.kind !== 'identity')) {
+    const manifests = typeof t?.data === 'string' ? [t.data] : Array.isArray(t?.data) ? t.data : [];
+    if (!t || typeof t.name !== 'string' || manifests.length === 0 || !manifests.every((d) => typeof d === 'string')) {
+      bad(`tasks[${i}] needs "name", "kind" (classify|identity) and "data" (a manifest, or a list of them)`);
+    }
+    if (t.kind !== 'classify' && t.kind !== 'identity') {
       bad(`tasks[${i}] needs "name", "kind" (classify|identity) and "data"`);
     }
+    if (manifests.length > 1 && t.kind !== 'classify') bad(`tasks[${i}]: only classify tasks pool several manifests`);
+    if (
+      t.goal !== undefined &&
+      !['auto', 'trained', 'none'].includes(String(t.goal)) &&
+      !(typeof t.goal === 'number' && t.goal >= 0 && t.goal <= 1)
+    )
+      bad(`tasks[${i}].goal must be "auto", "trained", "none" or an accuracy in [0, 1]`);
+    if (t.augment !== undefined && !['face', 'strong', 'none'].includes(t.augment)) bad(`tasks[${i}].augment must be face, strong or none`);
     if (t.pretrained !== undefined) {
       if (!(PRETRAINED_SOURCES as readonly string[]).includes(t.pretrained))
         bad(`tasks[${i}].pretrained '${t.pretrained}' is unknown (known: ${PRETRAINED_SOURCES.join(', ')})`);
       if (i !== 0 || t.kind !== 'identity') bad(`tasks[${i}]: only the first task, an identity task, can be pretrained`);
-      if (o!.arch !== 'dlib-resnet') bad(`a face-api-recognition start needs "arch": "dlib-resnet" (got '${o!.arch}')`);
+      if (o!.arch !== PRETRAINED_ARCH[t.pretrained])
+        bad(`a ${t.pretrained} start needs "arch": "${PRETRAINED_ARCH[t.pretrained]}" (got '${o!.arch}')`);
       const other = methods.filter((m) => m !== 'pae' && m !== 'individual');
       if (other.length) bad(`a pretrained start runs 'pae' and 'individual' only (not ${other.join(', ')})`);
     }
@@ -157,4 +192,3 @@ export function validateExperiment(c: unknown, source: string): ExperimentConfig
   if (o!.peers !== undefined) validatePeers(o!.peers, o!.tasks!, source);
   return { ...o, methods } as ExperimentConfig;
 }
-

@@ -1,33 +1,30 @@
 // Runs a task sequence as an experiment: PAE vs individual networks, PackNet, fine-tuning and ProgressiveNet on the
 // same backbone and data, with accuracy matrices, sizes and times; checkpointed after every task of every method.
+import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { manualSeed } from '../../engine/index.ts';
 import {
   computeLedger,
   configFromPreset,
+  METHODS,
   PaeModel,
   saveModel,
   type EventSink,
-  type Ledger,
+  type MethodId,
   type Provenance,
   type ProgressSink,
   type RatioRecord,
 } from '../../pae/index.ts';
 import { loadImageSet, loadPairSet, type TaskKind } from '../../tasks/index.ts';
 import { addTask, type AddTaskSpec } from '../add-task.ts';
+import { CheckpointDir } from '../checkpoint.ts';
 import { backwardTransfer, type AccuracyMatrix } from '../../metrics/continual.ts';
 import { ExperimentCheckpoints, type MethodProgress } from './state.ts';
 import { importPretrained } from '../import-model.ts';
 import { classificationValidator, verificationValidator } from '../../tasks/evaluate.ts';
 import { comparePeers } from './peers.ts';
-import {
-  type ExperimentConfig,
-  type ExperimentMethod,
-  type ExperimentResult,
-  type ExperimentTask,
-  type MethodRun,
-  type TaskOutcome,
-} from './config.ts';
+import type { ExperimentConfig, ExperimentResult, MethodRun, TaskOutcome } from './config.ts';
+import { resolveTaskData, type RunConfig, type RunTask } from './pooled-data.ts';
 import { pruneIdentityTask } from '../prune-task.ts';
 
 type Sinks = { events?: EventSink; progress?: ProgressSink; note?: (s: string) => void };
@@ -35,7 +32,7 @@ type Sinks = { events?: EventSink; progress?: ProgressSink; note?: (s: string) =
 /** Scores every learned task of the model on its validation data (for the accuracy matrix). */
 type Scorer = (model: PaeModel) => Promise<number>;
 
-async function scorerFor(model: PaeModel, t: ExperimentTask, limitVal?: number): Promise<Scorer> {
+async function scorerFor(model: PaeModel, t: RunTask, limitVal?: number): Promise<Scorer> {
   const rec = model.task(t.name);
   const size = model.config.inputSize;
   if (t.kind === 'identity') {
@@ -53,39 +50,47 @@ async function scorerFor(model: PaeModel, t: ExperimentTask, limitVal?: number):
   return (m) => v(m.net, rec.id);
 }
 
-/** What a method keeps, in bytes: PAE and PackNet store the owner map; ProgressiveNet stores no unused block. */
-function methodBytes(method: ExperimentMethod, l: Ledger): number {
-  if (method === 'pae' || method === 'packnet') return l.fileTensorBytes;
-  if (method === 'progressive') return l.denseBytes - 4 * l.freeWeights;
-  return l.denseBytes;
-}
+const pairsOf = (t: RunTask): string => t.pairs ?? join(dirname(resolve(t.data)), 'pairs.txt');
 
-const pairsOf = (t: ExperimentTask): string => t.pairs ?? join(dirname(resolve(t.data)), 'pairs.txt');
-
-/** Learns task i with `method` (PAE's first task may be a pretrained net, pruned by distillation). */
-async function learn(model: PaeModel, method: ExperimentMethod, cfg: ExperimentConfig, i: number, sinks: Sinks) {
+/**
+ * Learns task i with `method` through addTask (PAE's first task may be a pretrained net, pruned by distillation),
+ * checkpointing inside the task in `ckDir` and resuming from it when it holds one: a task of hours survives an
+ * interrupted session. Returns the model to go on with (a resumed task rebuilds it from its checkpoint).
+ */
+async function learn(model: PaeModel, method: MethodId, cfg: RunConfig, i: number, ckDir: string, sinks: Sinks) {
   const t = cfg.tasks[i]!;
+  const checkpoints = new CheckpointDir(ckDir);
+  const resume = checkpoints.exists();
+  if (resume) sinks.note?.(`${method}: '${t.name}' resumes inside the task from ${ckDir}`);
   if (t.pretrained) {
     const distil = cfg.distillImages ?? cfg.limit?.train;
+    // The distillation teacher is the unpruned network: kept beside the checkpoints for a resumed run.
+    const teacherFile = join(ckDir, 'teacher.pae');
+    if (!resume) {
+      mkdirSync(ckDir, { recursive: true });
+      saveModel(model, teacherFile);
+    }
     const r = await pruneIdentityTask(
       model,
       {
         task: t.name,
         data: t.data,
         pairs: pairsOf(t),
-        goal: 'auto',
-        goalMargin: cfg.goalMargin ?? 0,
-        ...(cfg.prune ? { prune: cfg.prune } : {}),
+        // An imported network's 'auto' goal is already its own unpruned accuracy (no individual network to train).
+        goal: t.goal === undefined || t.goal === 'trained' ? 'auto' : t.goal,
+        goalMargin: t.goalMargin ?? cfg.goalMargin ?? 0,
+        ...(cfg.train || t.train ? { train: { ...cfg.train, ...t.train } } : {}),
+        ...(cfg.prune || t.prune ? { prune: { ...cfg.prune, ...t.prune } } : {}),
         ...(distil ? { limit: distil } : {}),
-        batchSize: cfg.batchSize ?? 32,
+        batchSize: t.batchSize ?? cfg.batchSize ?? 32,
         seed: cfg.seed ?? 0,
       },
       sinks,
+      { checkpoints, resume, teacherFile },
     );
-    return { record: r.record, individualSeconds: 0 };
+    return { model: r.model, record: r.record, individualSeconds: 0 };
   }
-  const isPae = method === 'pae';
-  return addTask(
+  const r = await addTask(
     model,
     {
       name: t.name,
@@ -93,26 +98,36 @@ async function learn(model: PaeModel, method: ExperimentMethod, cfg: ExperimentC
       data: t.data,
       ...(t.label ? { label: t.label } : {}),
       ...(t.pairs ? { pairs: t.pairs } : {}),
-      method: method === 'individual' ? 'pae' : method,
-      goal: isPae ? 'auto' : 'none',
-      goalMargin: cfg.goalMargin ?? 0,
-      ...(cfg.train ? { train: cfg.train } : {}),
-      ...(cfg.prune ? { prune: cfg.prune } : {}),
-      ...(cfg.limit ? { limit: cfg.limit } : {}),
+      method,
+      goal: METHODS[method].needsGoal ? (t.goal ?? 'auto') : 'none',
+      goalMargin: t.goalMargin ?? cfg.goalMargin ?? 0,
+      ...(cfg.train || t.train ? { train: { ...cfg.train, ...t.train } } : {}),
+      ...(cfg.prune || t.prune ? { prune: { ...cfg.prune, ...t.prune } } : {}),
+      ...(cfg.limit || t.limit ? { limit: { ...cfg.limit, ...t.limit } } : {}),
       ...(cfg.packnetRatio !== undefined ? { packnetRatio: cfg.packnetRatio } : {}),
-      maxExpansions: isPae ? (cfg.maxExpansions ?? 2) : 0,
-      batchSize: cfg.batchSize ?? 64,
+      // Read by PAE only: PackNet never expands, fine-tuning and ProgressiveNet do not ask.
+      maxExpansions: t.maxExpansions ?? cfg.maxExpansions ?? 2,
+      batchSize: t.batchSize ?? cfg.batchSize ?? 64,
       seed: cfg.seed ?? 0,
       ...(t.classWeights ? { classWeights: t.classWeights } : {}),
+      ...(t.augment ? { augment: t.augment } : {}),
+      ...(t.labelSmoothing ? { labelSmoothing: t.labelSmoothing } : {}),
     },
     sinks,
+    { checkpoints, resume },
   );
+  return { model: r.model, record: r.record, individualSeconds: r.individualSeconds };
 }
 
-async function newModel(cfg: ExperimentConfig, provenance: Provenance): Promise<PaeModel> {
+async function newModel(cfg: RunConfig, provenance: Provenance): Promise<PaeModel> {
   const first = cfg.tasks[0]!;
   return first.pretrained
-    ? (await importPretrained({ from: first.pretrained, name: first.name }, provenance)).model
+    ? (
+        await importPretrained(
+          { from: first.pretrained, name: first.name, ...(cfg.inputSize ? { inputSize: cfg.inputSize } : {}) },
+          provenance,
+        )
+      ).model
     : PaeModel.create(configFromPreset(cfg.arch, cfg.widthMult ?? 1), provenance);
 }
 
@@ -121,8 +136,8 @@ async function newModel(cfg: ExperimentConfig, provenance: Provenance): Promise<
  * re-measured, so the accuracy matrix and BWT come from the run, not from the method's promise.
  */
 async function runMethod(
-  method: ExperimentMethod,
-  cfg: ExperimentConfig,
+  method: MethodId,
+  cfg: RunConfig,
   provenance: Provenance,
   ck: ExperimentCheckpoints,
   sinks: Sinks,
@@ -139,7 +154,7 @@ async function runMethod(
   };
   // Seeded here too: every method starts from the same initial weights, whatever ran before it in the process.
   if (!saved) manualSeed(cfg.seed ?? 0);
-  const model = saved?.model ?? (await newModel(cfg, provenance));
+  let model = saved?.model ?? (await newModel(cfg, provenance));
   try {
     if (saved) sinks.note?.(`${method}: resuming after task ${progress.done} of ${cfg.tasks.length} (${ck.dir})`);
     const scorers: Scorer[] = [];
@@ -150,7 +165,13 @@ async function runMethod(
       // The same seed for every method at every task: the methods differ in what they do, not in their luck.
       manualSeed((cfg.seed ?? 0) + i);
       const start = Date.now();
-      const { record, individualSeconds } = await learn(model, method, cfg, i, sinks);
+      const ckDir = join(ck.dir, method, `task-${i + 1}`);
+      const learned = await learn(model, method, cfg, i, ckDir, sinks);
+      if (learned.model !== model) {
+        model.dispose();
+        model = learned.model;
+      }
+      const { record, individualSeconds } = learned;
       const seconds = (Date.now() - start) / 1000 - individualSeconds;
       scorers.push(await scorerFor(model, t, cfg.limit?.val));
       const row: (number | null)[] = [];
@@ -158,14 +179,14 @@ async function runMethod(
       progress.rows.push(row);
       const ledger = computeLedger(model);
       progress.seconds.push(seconds);
-      progress.sizes.push(methodBytes(method, ledger));
+      progress.sizes.push(METHODS[method].keptBytes(ledger));
       progress.weights.push(ledger.totalWeights);
       if (method === 'pae') {
         const own = ledger.tasks.find((x) => x.id === record.id)!;
         progress.individual.push({
           score: record.goal.individual ?? NaN,
           seconds: individualSeconds,
-          bytes: ledger.individualBytes,
+          bytes: METHODS.individual.keptBytes(ledger),
           weights: ledger.individualWeights,
         });
         progress.outcomes.push({
@@ -184,6 +205,8 @@ async function runMethod(
       }
       progress.done = i + 1;
       ck.save(method, model, progress);
+      // The task is in the method's checkpoint now: its own (inside-the-task) checkpoints are spent.
+      new CheckpointDir(ckDir).clear();
     }
     return { model, progress };
   } catch (e) {
@@ -192,7 +215,7 @@ async function runMethod(
   }
 }
 
-function methodRun(method: ExperimentMethod, p: Omit<MethodProgress, 'done' | 'outcomes' | 'individual'>): MethodRun {
+function methodRun(method: MethodId, p: Omit<MethodProgress, 'done' | 'outcomes' | 'individual'>): MethodRun {
   const last = p.rows.at(-1)!;
   return {
     method,
@@ -220,11 +243,12 @@ function individualRun(p: MethodProgress): MethodRun {
  * Runs every method of the experiment on the same data, backbone and seeds; PAE's model is written to
  * `output/model.pae`. An interrupted run continues from the last finished task of each method.
  */
-export async function runExperiment(cfg: ExperimentConfig, provenance: Provenance, sinks: Sinks = {}): Promise<ExperimentResult> {
+export async function runExperiment(config: ExperimentConfig, provenance: Provenance, sinks: Sinks = {}): Promise<ExperimentResult> {
   const t0 = Date.now();
+  const cfg = resolveTaskData(config);
   const methods = cfg.methods ?? ['pae', 'individual'];
-  const ck = new ExperimentCheckpoints(join(cfg.output, 'checkpoints'), cfg);
-  const runs = new Map<ExperimentMethod, MethodRun>();
+  const ck = new ExperimentCheckpoints(join(cfg.output, 'checkpoints'), config);
+  const runs = new Map<MethodId, MethodRun>();
   let pae: { model: PaeModel; progress: MethodProgress } | undefined;
   try {
     for (const m of methods) {

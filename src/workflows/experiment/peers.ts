@@ -4,14 +4,15 @@ import { dirname, join, resolve } from 'node:path';
 import type { PaeModel } from '../../pae/index.ts';
 import { embedImages, loadImageSet, loadPairSet, predictProbabilities, subsetImageSet } from '../../tasks/index.ts';
 import { oneOffAccuracy } from '../../metrics/classification.ts';
-import { PEER_TOOLKITS, type ExperimentConfig, type PeerConfig } from './config.ts';
+import { PEER_TOOLKITS, type PeerConfig } from './config.ts';
+import type { RunConfig } from './pooled-data.ts';
 import { evaluateClassification, evaluateVerificationTask } from '../../tasks/evaluate.ts';
 import { evaluatePeer, type PeerDataSpec, type PeerRow } from '../../peers/evaluate.ts';
 import { faceApiPeer } from '../../peers/face-api.ts';
 import { humanPeer } from '../../peers/human.ts';
 import type { Peer } from '../../peers/peer.ts';
 
-function dataSpec(cfg: ExperimentConfig, p: PeerConfig): PeerDataSpec {
+function dataSpec(cfg: RunConfig, p: PeerConfig): PeerDataSpec {
   const task = (name: string) => cfg.tasks.find((t) => t.name === name)!;
   const labelled = (name?: string) => (name ? { data: task(name).data, label: task(name).label ?? 'label' } : undefined);
   const v = p.verification ? task(p.verification) : undefined;
@@ -72,7 +73,7 @@ async function paenetRow(model: PaeModel, modelFile: string, spec: PeerDataSpec,
 
 /** paenet's row, then one row per toolkit (each run as it ships, on the same crops). */
 export async function comparePeers(
-  cfg: ExperimentConfig,
+  cfg: RunConfig,
   p: PeerConfig,
   model: PaeModel,
   modelFile: string,

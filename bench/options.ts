@@ -25,4 +25,3 @@ export interface BenchOptions {
 export type Log = (line: string) => void;
 export type BenchResult = Record<string, number | string | boolean | null>;
 export type Benchmark = (options: BenchOptions, log: Log) => Promise<BenchResult> | BenchResult;
-

@@ -1,8 +1,7 @@
 // paenet's public API: what `import { ... } from 'paenet'` offers. A deliberate surface: the engine, model files,
 // the training workflows, photo analysis, the HTTP service and ONNX export. Everything else under src/ is internal
 // and may change without notice. Built to dist/index.js + .d.ts by `npm run build` (tsconfig.build.json).
-import { provenance } from './cli/model-io.ts';
-import { configFromPreset, PaeModel } from './pae/index.ts';
+import { configFromPreset, PaeModel, provenance } from './pae/index.ts';
 import { Analyzer, type Analysis, type VerifyResult } from './serve/analyze.ts';
 
 // ── The engine: PyTorch-like tensors, autograd, nn and optim over libtorch, native memory freed by scopes ──
@@ -130,7 +129,7 @@ export type {
 export {
   /** The provenance record for a model created now (paenet and libtorch versions, time, host). */
   provenance,
-} from './cli/model-io.ts';
+} from './pae/index.ts';
 
 /** A new, empty packable model on a preset backbone (as `paenet init`); tasks are added with `addTask`. */
 export function createModel(arch = 'resnet10', o: { widthMult?: number } = {}): PaeModel {

@@ -60,7 +60,7 @@ export function engineInfo(): { torchVersion: string; threads: number; devices: 
 
 /**
  * Frees the large CPU buffers the addon caches for reuse (freed tensors' memory is kept, up to
- * PAENET_CPU_CACHE_MB, default 512, so same-shaped training steps do not page-fault fresh memory).
+ * PAENET_CPU_CACHE_MB, default a quarter of physical memory between 512 MB and 8 GB, so same-shaped steps do not page-fault fresh memory).
  */
 export function emptyCache(): void {
   native.emptyCache();

@@ -4,21 +4,25 @@
  * Return `v / ||v||` as a new Float32Array. The norm is accumulated in float64 so long
  * embeddings do not lose precision.
  *
- * @throws if `v` has zero or non-finite norm (such a vector has no direction to compare).
+ * A zero vector stays zero: a face whose every feature is off (ReLU networks do that, more so once pruned) has no
+ * direction, and comparing it must not stop an evaluation — it is at distance 1 from everything (see
+ * {@link cosineDistance}), as the exported graph's clamped normalisation computes too.
+ *
+ * @throws if `v` has a non-finite norm.
  */
 export function l2normalize(v: ArrayLike<number>): Float32Array {
   const n = norm(v);
-  if (!(n > 0) || !Number.isFinite(n)) throw new Error(`l2normalize: vector norm is ${n}, cannot normalise`);
+  if (!Number.isFinite(n)) throw new Error(`l2normalize: vector norm is ${n}, cannot normalise`);
   const out = new Float32Array(v.length);
-  for (let i = 0; i < v.length; i++) out[i] = v[i]! / n;
+  if (n > 0) for (let i = 0; i < v.length; i++) out[i] = v[i]! / n;
   return out;
 }
 
 /**
- * Cosine distance `1 - a·b / (||a|| ||b||)`, in `[0, 2]`; 0 for identical directions.
- * The inputs need not be normalised.
+ * Cosine distance `1 - a·b / (||a|| ||b||)`, in `[0, 2]`; 0 for identical directions; 1 (nothing in common) when
+ * either input is zero. The inputs need not be normalised.
  *
- * @throws on length mismatch or a zero-norm input.
+ * @throws on length mismatch.
  */
 export function cosineDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`cosineDistance: lengths differ (${a.length} vs ${b.length})`);
@@ -36,7 +40,7 @@ function cosineAt(a: ArrayLike<number>, ao: number, b: ArrayLike<number>, bo: nu
     na += x * x;
     nb += y * y;
   }
-  if (!(na > 0) || !(nb > 0)) throw new Error('cosineDistance: zero-norm embedding');
+  if (!(na > 0) || !(nb > 0)) return 1;
   return 1 - dot / Math.sqrt(na * nb);
 }
 
@@ -47,21 +51,18 @@ function cosineAt(a: ArrayLike<number>, ao: number, b: ArrayLike<number>, bo: nu
  * embeddings (the libtorch forward) or unit ones (the exported ONNX graph), and gives both views equal weight,
  * as FaceNet's LFW protocol does. The caller runs the network on both images.
  *
- * @throws if the two embeddings differ in length or either has zero norm.
+ * A zero half stays zero (see {@link l2normalize}).
+ *
+ * @throws if the two embeddings differ in length.
  */
 export function flipConcatEmbedding(embedding: ArrayLike<number>, flippedEmbedding: ArrayLike<number>): Float32Array {
   const d = embedding.length;
   if (flippedEmbedding.length !== d) {
     throw new Error(`flipConcatEmbedding: lengths differ (${d} vs ${flippedEmbedding.length})`);
   }
-  const plainNorm = norm(embedding);
-  const flippedNorm = norm(flippedEmbedding);
-  if (!(plainNorm > 0) || !(flippedNorm > 0)) throw new Error('flipConcatEmbedding: zero-norm embedding, cannot normalise');
   const cat = new Float64Array(2 * d);
-  for (let i = 0; i < d; i++) {
-    cat[i] = embedding[i]! / plainNorm;
-    cat[d + i] = flippedEmbedding[i]! / flippedNorm;
-  }
+  cat.set(l2normalize(embedding), 0);
+  cat.set(l2normalize(flippedEmbedding), d);
   return l2normalize(cat);
 }
 
@@ -76,7 +77,7 @@ function norm(v: ArrayLike<number>): number {
  * Cosine distance of rows `i` and `j` of one row-major embedding matrix with `dim` columns (the layout of a set's
  * embeddings, where a pairs list names its two images by row).
  *
- * @throws if a row lies outside the matrix or has zero norm.
+ * @throws if a row lies outside the matrix (a zero row is at distance 1, as in {@link cosineDistance}).
  */
 export function rowCosineDistance(m: ArrayLike<number>, dim: number, i: number, j: number): number {
   const rows = m.length / dim;

@@ -17,3 +17,4 @@ export { computeLedger, type Ledger, type TaskLedger, type LayerCapacity } from 
 export { JsonlEventLog, MemoryEventLog, silentProgress, type PaeEvent, type EventSink, type ProgressSink } from './events.ts';
 export type { Batch, TaskData } from './task-data.ts';
 export * from './train-config.ts';
+export { PAENET_VERSION, provenance } from './provenance.ts';

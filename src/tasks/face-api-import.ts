@@ -1,11 +1,11 @@
 // Adopts face-api.js's pretrained face-recognition ResNet (dlib's 128-d descriptor net) as task 1 of a new model.
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { noGrad, tensor, tidy } from '../engine/index.ts';
 import { packageRoot } from '../io/packages.ts';
 import { readTfjsWeights, type TfjsWeight } from '../io/tfjs-weights.ts';
-import { BN_EPS, configFromPreset, PaeModel, type InputTransform, type Provenance, type TaskRecord } from '../pae/index.ts';
+import { BN_EPS, configFromPreset, PaeModel, type InputTransform, type Provenance } from '../pae/index.ts';
+import { importedTaskRecord, sourceRecord, type PretrainedImport } from './pretrained.ts';
 
 /** The recognition net's files inside the package, and the pixel normalisation its forward pass applies. */
 export const FACE_API_RECOGNITION = {
@@ -97,13 +97,6 @@ export function affineAsNorm(c: Pick<DlibConv, 'bias' | 'scaleWeights' | 'scaleB
   return { gamma, beta };
 }
 
-/** A pretrained network adopted as task 1, and where its weights came from. */
-export interface PretrainedImport {
-  model: PaeModel;
-  /** Where the weights came from (also in the task record's `data`). */
-  source: { package: string; version: string; license: string; manifest: string; sha256: string; tensors: number };
-}
-
 /**
  * Builds a 'dlib-resnet' model whose task 1 (`name`, kind identity, 128-d embedding) is face-api's recognition net:
  * every weight owned by task 1, its affine layers as frozen BN, its input normalisation as the task's input transform.
@@ -111,10 +104,6 @@ export interface PretrainedImport {
 export function importFaceApiRecognition(packageDir: string, name: string, provenance: Provenance): PretrainedImport {
   const manifestPath = join(packageDir, FACE_API_RECOGNITION.manifest);
   const weights = readTfjsWeights(manifestPath);
-  const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { name?: string; version?: string; license?: string };
-  const sha = createHash('sha256');
-  for (const group of JSON.parse(readFileSync(manifestPath, 'utf8')) as { paths: string[] }[])
-    for (const p of group.paths) sha.update(readFileSync(join(dirname(manifestPath), p)));
   const config = configFromPreset('dlib-resnet');
   const model = PaeModel.create(config, provenance);
   const net = model.net;
@@ -161,45 +150,33 @@ export function importFaceApiRecognition(packageDir: string, name: string, prove
     setLayer('embed', { data: t, shape: [outF, inF] });
     const used = FACE_API_LAYERS.reduce((n, [, d]) => n + (d === 'stem' ? 4 : 8), 1);
     if (weights.size !== used) throw new Error(`${manifestPath}: ${weights.size} tensors, the dlib ResNet uses ${used}`);
-    const source = {
-      package: pkg.name ?? FACE_API_RECOGNITION.package,
-      version: pkg.version ?? 'unknown',
-      license: pkg.license ?? 'unknown',
-      manifest: FACE_API_RECOGNITION.manifest,
-      sha256: sha.digest('hex'),
-      tensors: weights.size,
-    };
-    model.tasks.push(importedRecord(name, source));
+    const shards = (JSON.parse(readFileSync(manifestPath, 'utf8')) as { paths: string[] }[]).flatMap((g) =>
+      g.paths.map((p) => join(dirname(manifestPath), p)),
+    );
+    const source = sourceRecord(
+      join(packageDir, 'package.json'),
+      FACE_API_RECOGNITION.package,
+      FACE_API_RECOGNITION.manifest,
+      shards,
+      weights.size,
+    );
+    model.tasks.push(
+      importedTaskRecord({
+        name,
+        from: 'face-api-recognition',
+        source,
+        input: faceApiInputTransform(),
+        what: 'face-recognition net (dlib ResNet, 128-d)',
+        extra: {
+          inputSize: 150,
+          normalisation: { mean: [...FACE_API_RECOGNITION.meanRgb], scale: FACE_API_RECOGNITION.divisor },
+          pretrained: { reported: 'dlib: 99.38 % on LFW' },
+        },
+      }),
+    );
     return { model, source };
   } catch (e) {
     model.dispose();
     throw e;
   }
-}
-
-/** The manifest record of the imported task (metrics and threshold are added once it is evaluated on pairs). */
-function importedRecord(name: string, source: PretrainedImport['source']): TaskRecord {
-  return {
-    id: 1,
-    name,
-    kind: 'identity',
-    labels: [],
-    head: { kind: 'linear', classes: 0, dropped: true },
-    sharing: 'cumulative',
-    level: 0,
-    input: faceApiInputTransform(),
-    frozenNorm: true,
-    goal: { value: null, source: 'none' },
-    metric: { name: 'verification-accuracy', value: NaN, trained: NaN },
-    pruning: { records: [], ratio: 0, reason: 'imported pretrained weights, not pruned' },
-    expansions: 0,
-    decisions: [`import: ${source.package}@${source.version} face-recognition net (dlib ResNet, 128-d), licence ${source.license}`],
-    date: new Date().toISOString(),
-    data: { pretrained: 'face-api-recognition', ...source },
-    extra: {
-      inputSize: 150,
-      normalisation: { mean: [...FACE_API_RECOGNITION.meanRgb], scale: FACE_API_RECOGNITION.divisor },
-      pretrained: { from: 'face-api-recognition', ...source, reported: 'dlib: 99.38 % on LFW' },
-    },
-  };
 }

@@ -1,7 +1,6 @@
 // Adopts Human's pretrained `faceres` (a MobileNet v1 face network, MIT; @vladmandic/human models/faceres.json) as
 // task 1 of a new 'mobilenet-v1' model: read from the tfjs graph (every conv, its folded BatchNorm, the ReLU6
 // clips checked node by node), weights copied bit-exactly, the descriptor = the graph's global mean (1024-d).
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { PaenetError } from '../common/errors.ts';
@@ -9,8 +8,9 @@ import { noGrad, tensor, tidy } from '../engine/index.ts';
 import { packageRoot } from '../io/packages.ts';
 import { readTfjsGraph, type TfjsGraphModel, type TfjsGraphNode } from '../io/tfjs-graph.ts';
 import type { TfjsWeight } from '../io/tfjs-weights.ts';
-import { BN_EPS, configFromPreset, PaeModel, type InputTransform, type Provenance, type TaskRecord } from '../pae/index.ts';
-import { hwioToOihw, type PretrainedImport } from './face-api-import.ts';
+import { BN_EPS, configFromPreset, PaeModel, type InputTransform, type Provenance } from '../pae/index.ts';
+import { hwioToOihw } from './face-api-import.ts';
+import { importedTaskRecord, sourceRecord, type PretrainedImport } from './pretrained.ts';
 
 export const HUMAN_FACERES = {
   package: '@vladmandic/human',
@@ -144,50 +144,33 @@ export function importHumanFaceres(packageDir: string, name: string, provenance:
       );
       l.ownersChanged();
     });
-    const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { name?: string; version?: string; license?: string };
-    const sha = createHash('sha256').update(readFileSync(file));
-    for (const group of JSON.parse(readFileSync(file, 'utf8')).weightsManifest as { paths: string[] }[])
-      for (const p of group.paths) sha.update(readFileSync(join(dirname(file), p)));
-    const source = {
-      package: pkg.name ?? HUMAN_FACERES.package,
-      version: pkg.version ?? 'unknown',
-      license: pkg.license ?? 'unknown',
-      manifest: HUMAN_FACERES.model,
-      sha256: sha.digest('hex'),
-      tensors: graph.weights.size,
-    };
-    model.tasks.push(faceresRecord(name, source, config.inputSize));
+    const shards = (JSON.parse(readFileSync(file, 'utf8')).weightsManifest as { paths: string[] }[]).flatMap((g) =>
+      g.paths.map((p) => join(dirname(file), p)),
+    );
+    const source = sourceRecord(
+      join(packageDir, 'package.json'),
+      HUMAN_FACERES.package,
+      HUMAN_FACERES.model,
+      [file, ...shards],
+      graph.weights.size,
+    );
+    model.tasks.push(
+      importedTaskRecord({
+        name,
+        from: 'human-faceres',
+        source,
+        input: faceresInputTransform(),
+        what: `faceres (MobileNet v1, 1024-d descriptor), run at ${config.inputSize} px (trained at ${HUMAN_FACERES.trainedSize})`,
+        extra: {
+          inputSize: config.inputSize,
+          normalisation: { mean: [0, 0, 0], scale: 1 },
+          pretrained: { descriptor: HUMAN_FACERES.descriptor },
+        },
+      }),
+    );
     return { model, source };
   } catch (e) {
     model.dispose();
     throw e;
   }
-}
-
-function faceresRecord(name: string, source: PretrainedImport['source'], inputSize: number): TaskRecord {
-  return {
-    id: 1,
-    name,
-    kind: 'identity',
-    labels: [],
-    head: { kind: 'linear', classes: 0, dropped: true },
-    sharing: 'cumulative',
-    level: 0,
-    input: faceresInputTransform(),
-    frozenNorm: true,
-    goal: { value: null, source: 'none' },
-    metric: { name: 'verification-accuracy', value: NaN, trained: NaN },
-    pruning: { records: [], ratio: 0, reason: 'imported pretrained weights, not pruned' },
-    expansions: 0,
-    decisions: [
-      `import: ${source.package}@${source.version} faceres (MobileNet v1, 1024-d descriptor), licence ${source.license}, run at ${inputSize} px (trained at ${HUMAN_FACERES.trainedSize})`,
-    ],
-    date: new Date().toISOString(),
-    data: { pretrained: 'human-faceres', ...source },
-    extra: {
-      inputSize,
-      normalisation: { mean: [0, 0, 0], scale: 1 },
-      pretrained: { from: 'human-faceres', ...source, descriptor: HUMAN_FACERES.descriptor },
-    },
-  };
 }

@@ -23,6 +23,6 @@ export {
   affineAsNorm,
   FACE_API_RECOGNITION,
   FACE_API_LAYERS,
-  type PretrainedImport,
 } from './face-api-import.ts';
 export { importHumanFaceres, faceresPackageDir, faceresInputTransform, HUMAN_FACERES } from './faceres-import.ts';
+export { type PretrainedImport, type PretrainedSourceRecord } from './pretrained.ts';

@@ -24,7 +24,10 @@ test('autocast: convs and matmuls run in bf16 inside the region, fp32 outside; r
     assert.equal(inside, 'bfloat16');
     assert.equal(autocastActive(), false);
     assert.equal(F.conv2d(x, w, null, { padding: 1 }).dtype, 'float32');
-    assert.equal(autocast('fp32', () => F.conv2d(x, w, null, { padding: 1 }).dtype), 'float32');
+    assert.equal(
+      autocast('fp32', () => F.conv2d(x, w, null, { padding: 1 }).dtype),
+      'float32',
+    );
   });
 });
 

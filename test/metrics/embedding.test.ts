@@ -11,7 +11,9 @@ import {
 
 test('l2normalize scales a 3-4-5 vector', () => {
   assert.deepEqual(Array.from(l2normalize([3, 4])), [Math.fround(0.6), Math.fround(0.8)]);
-  assert.throws(() => l2normalize([0, 0]), /cannot normalise/);
+  assert.deepEqual([...l2normalize([0, 0])], [0, 0], 'a zero vector stays zero');
+  assert.throws(() => l2normalize([NaN, 1]), /cannot normalise/);
+  assert.equal(cosineDistance([0, 0], [1, 0]), 1, 'a zero embedding has nothing in common with any other');
 });
 
 test('cosine distance: orthogonal 1, opposite 2, same direction 0', () => {
@@ -30,7 +32,8 @@ test('flip-concatenation normalises each half, concatenates, then normalises the
   const unit = flipConcatEmbedding([0.6, 0.8], [-1, 0]);
   raw.forEach((v, i) => assert.ok(Math.abs(v - unit[i]!) < 1e-7, `${i}: ${v} vs ${unit[i]}`));
   assert.throws(() => flipConcatEmbedding([1, 2], [1]), /lengths differ/);
-  assert.throws(() => flipConcatEmbedding([1, 2], [0, 0]), /zero-norm/);
+  const half = flipConcatEmbedding([1, 2], [0, 0]);
+  assert.ok(Math.abs(half[0]! - 1 / Math.sqrt(5)) < 1e-7 && half[2] === 0 && half[3] === 0, 'a zero mirror half stays zero');
 });
 
 test('row distances read two rows of one matrix, whatever their norms', () => {

@@ -48,7 +48,7 @@ function traceShapes(arch: Architecture, config: BackboneConfig): { uses: Map<st
 }
 
 test("every preset's forward uses each of its layers exactly once, with matching channels, also after an expansion", () => {
-  assert.deepEqual(Object.keys(ARCH_PRESETS), ['tiny', 'resnet10', 'resnet18', 'resnet-small', 'dlib-resnet']);
+  assert.deepEqual(Object.keys(ARCH_PRESETS), ['tiny', 'resnet10', 'resnet18', 'resnet-small', 'dlib-resnet', 'faceres']);
   for (const name of Object.keys(ARCH_PRESETS)) {
     const config = configFromPreset(name, 0.5);
     for (const expansions of [[], [1.2]]) {

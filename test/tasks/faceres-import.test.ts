@@ -8,6 +8,7 @@ import { noGrad, tensor, tidy } from '../../src/engine/index.ts';
 import { NORM_MEAN, NORM_SCALE } from '../../src/data/index.ts';
 import { packageRoot } from '../../src/io/packages.ts';
 import { readTfjsGraph } from '../../src/io/tfjs-graph.ts';
+import { cosineDistance } from '../../src/metrics/embedding.ts';
 import type { PaeModel } from '../../src/pae/index.ts';
 import { loadGraphModelFile } from '../../src/peers/human.ts';
 import { tfjs } from '../../src/peers/tfjs-runtime.ts';
@@ -16,18 +17,6 @@ import { DATA, needData, tempDir } from '../data/fixtures.ts';
 
 const PROVENANCE = { paenetVersion: 'test', torchVersion: 'test', created: '2026-01-01T00:00:00Z' };
 const SIZE = 224; // faceres's own input size: TF's padding and ours agree at every multiple of 32
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 describe('faceres import', { skip: needData('utkface-agegender') }, () => {
   let model: PaeModel;
@@ -73,7 +62,7 @@ describe('faceres import', { skip: needData('utkface-agegender') }, () => {
             for (let ch = 0; ch < 3; ch++) chw[(ch * SIZE + y) * SIZE + x] = (hwc[(y * SIZE + x) * 3 + ch]! - NORM_MEAN) / NORM_SCALE;
         const ours = noGrad(() => tidy(() => model.net.embed(tensor(chw, [1, 3, SIZE, SIZE]), 1).data() as Float32Array));
         assert.equal(ours.length, 1024);
-        const cos = cosine(reference, ours);
+        const cos = 1 - cosineDistance(reference, ours);
         assert.ok(cos >= 0.9999, `crop ${i}: cosine ${cos}`);
       }
     } finally {

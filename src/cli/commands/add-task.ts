@@ -41,9 +41,9 @@ interface Options {
 }
 
 export function specFromOptions(o: Options): AddTaskSpec {
-  const goal = o.goal === 'auto' || o.goal === 'none' ? o.goal : num('--goal', o.goal);
+  const goal = o.goal === 'auto' || o.goal === 'none' || o.goal === 'trained' ? o.goal : num('--goal', o.goal);
   if (typeof goal === 'number' && !(goal >= 0 && goal <= 1))
-    throw new Error(`paenet: --goal must be auto, none or an accuracy in [0, 1], got ${o.goal}`);
+    throw new Error(`paenet: --goal must be auto, trained, none or an accuracy in [0, 1], got ${o.goal}`);
   if (!['none', 'pae', 'inverse'].includes(o.classWeights)) throw new Error(`paenet: --class-weights must be none, pae or inverse`);
   if (!['cosface', 'arcface', 'linear'].includes(o.head)) throw new Error(`paenet: --head must be cosface, arcface or linear`);
   if (!['cumulative', 'task1'].includes(o.sharing)) throw new Error(`paenet: --sharing must be cumulative or task1`);
@@ -95,7 +95,7 @@ export function describeEvent(e: PaeEvent): string | null {
 }
 
 export function registerAddTask(program: Command): void {
-  precisionOption(program.command('add-task'), 'auto')
+  precisionOption(program.command('add-task'), 'fp32')
     .description('add a task to a model: train in the free weights, prune gradually to the goal, expand if needed')
     .argument('<model>', 'model file (*.pae), updated atomically')
     .requiredOption('--name <name>', 'task name (e.g. age, gender, face)')
@@ -106,7 +106,11 @@ export function registerAddTask(program: Command): void {
     )
     .option('--label <column>', 'label column (default: label)')
     .option('--pairs <file>', 'identity tasks: validation pairs (default: pairs.txt beside the manifest)')
-    .option('--goal <auto|none|x>', 'accuracy goal: auto = an individual network on the same data', 'auto')
+    .option(
+      '--goal <auto|trained|none|x>',
+      "accuracy goal: auto = an individual network on the same data; trained = the task's own unpruned accuracy",
+      'auto',
+    )
     .option('--goal-margin <x>', 'subtracted from an auto goal', '0')
     .option('--epochs <n>', 'maximum training epochs (default 30)')
     .option('--lr <x>', 'training learning rate (default 1e-3, Adam)')

@@ -32,7 +32,7 @@ interface Options {
 }
 
 export function registerPrune(program: Command): void {
-  precisionOption(program.command('prune'), 'auto')
+  precisionOption(program.command('prune'), 'fp32')
     .description(
       'prune the newest identity task (e.g. an imported one) gradually to a verification goal, retraining by distillation from its unpruned self',
     )

@@ -1,4 +1,6 @@
 // An experiment file's shape (experiments/*.json) and its checks, and the shape of what a run measures.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { METHOD_IDS, type Ledger, type MethodId, type RatioRecord } from '../../pae/index.ts';
 import type { TaskKind } from '../../tasks/index.ts';
 import type { PeerRow } from '../../peers/evaluate.ts';
@@ -190,5 +192,7 @@ export function validateExperiment(c: unknown, source: string): ExperimentConfig
     }
   });
   if (o!.peers !== undefined) validatePeers(o!.peers, o!.tasks!, source);
-  return { ...o, methods } as ExperimentConfig;
+  // '~/…' outputs live in the user's home (long runs belong outside the work tree, e.g. ~/.cache/paenet/NAME).
+  const output = o!.output!.startsWith('~/') ? join(homedir(), o!.output!.slice(2)) : o!.output!;
+  return { ...o, output, methods } as ExperimentConfig;
 }

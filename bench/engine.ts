@@ -296,7 +296,6 @@ export function run(o: BenchOptions, log: Log): BenchResult {
       const fast = precision[`${k}bf16_cl_train_img_s`];
       return typeof base === 'number' && typeof fast === 'number' ? round(fast / base, 2) : null;
     };
-    precision.bf16_train_img_s = precision.bf16_cl_train_img_s ?? null;
     precision.bf16_train_speedup = speedup('');
     precision.dlib_resnet_bf16_train_speedup = speedup('dlib_resnet_');
     precision.faceres_bf16_train_speedup = speedup('faceres_');

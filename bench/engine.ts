@@ -28,6 +28,7 @@ import {
 } from '../src/engine/index.ts';
 import type { BenchOptions, BenchResult, Log } from './options.ts';
 import { caseName, packableTrainRates, PRECISION_CASES } from './precision.ts';
+import { median, timeSteps } from './timing.ts';
 
 const PYTHON = '/usr/bin/python3'; // Debian's python with torch; the `python3` on PATH may be a shim without it
 const TORCH_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'engine_torch.py');
@@ -87,24 +88,6 @@ function trainStep(net: nn.Module, opt: optim.Optimizer, x: Tensor, y: Tensor, p
     loss.backward();
     opt.step();
   });
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-/** Times `steps` calls of `fn` after `warmup` untimed ones; returns seconds per call. */
-function timeSteps(fn: () => void, warmup: number, steps: number): number[] {
-  for (let i = 0; i < warmup; i++) fn();
-  const times: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const t0 = performance.now();
-    fn();
-    times.push((performance.now() - t0) / 1e3);
-  }
-  return times;
 }
 
 function rates(times: number[], batch: number): { imgS: number; imgSMean: number; stepMs: number } {

@@ -2,6 +2,7 @@
 // fp32 (the baseline), fp32 channels-last, bf16 autocast, bf16 channels-last. One task learning in the free
 // weights of a fresh network, as `add-task` trains it (masked gradients, Adam over the task's parameters).
 import { autocast, F, manualSeed, optim, randint, randn, tidy, type Tensor } from '../src/engine/index.ts';
+import { median, timeSteps } from './timing.ts';
 import { configFromPreset, maskGradients, openFree, PackableNet, type BackboneConfig } from '../src/pae/index.ts';
 
 export interface PrecisionCase {
@@ -17,12 +18,6 @@ export const PRECISION_CASES: PrecisionCase[] = [
 ];
 
 export const caseName = (c: PrecisionCase): string => `${c.precision}${c.channelsLast ? '_cl' : ''}`;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 /** Training images/s (median step) of one task on `preset` at its input size, for each case. */
 export function packableTrainRates(
@@ -57,14 +52,7 @@ export function packableTrainRates(
         maskGradients(net, 1, 0);
         opt.step();
       });
-    for (let i = 0; i < warmup; i++) step();
-    const times: number[] = [];
-    for (let i = 0; i < steps; i++) {
-      const t0 = performance.now();
-      step();
-      times.push((performance.now() - t0) / 1e3);
-    }
-    out[caseName(c)] = batch / median(times);
+    out[caseName(c)] = batch / median(timeSteps(step, warmup, steps));
     opt.dispose();
     net.dispose();
     x.dispose();

@@ -20,6 +20,18 @@ export interface BenchOptions {
   precision: boolean;
   /** Skip the Python PyTorch comparison. */
   noTorch: boolean;
+  /** A model file (or a built-in name, bench/models.ts) to bench instead of the benchmark's own. */
+  model: string | undefined;
+  /** `TASK=FILE` validation data replacing what a task's record names (a manifest, or an identity task's pairs file). */
+  data: string[];
+  /** Training images (manifests or class folders) to calibrate int8 graphs on; default: the tasks' own manifests. */
+  calibration: string[];
+  /** Faces to calibrate int8 graphs on; undefined = the benchmark's default. */
+  calibrationImages: number | undefined;
+  /** Op roles to keep in float in int8 graphs ('stem', 'head'); undefined = the exporter's default. */
+  keepFloat: string[] | undefined;
+  /** At most this many validation images per classify task (a quick run); undefined = all. */
+  limit: number | undefined;
 }
 
 export type Log = (line: string) => void;

@@ -11,8 +11,17 @@ const BENCHMARKS: Record<string, { describe: string; load: () => Promise<Benchma
     load: async () => (await import('./engine.ts')).run,
   },
   serve: {
-    describe: 'serving: ms per face at batch 1, faces/s at batch 32 (onnxruntime-node vs libtorch eager), analyze, HTTP load test',
+    describe:
+      'serving: ms per face at batch 1, faces/s at batch 32 (onnxruntime-node vs libtorch eager), int8 vs fp32 per module, analyze, HTTP load test',
     load: async () => (await import('./serve.ts')).run,
+  },
+  quantize: {
+    describe: "int8 vs fp32 onnxruntime graphs: each module's validation accuracy (top-1, 10-fold verification) and ms per face at batch 1",
+    load: async () => (await import('./quantize.ts')).run,
+  },
+  ddp: {
+    describe: 'data-parallel training: 2 ranks × 1 thread vs 1 process × 2 threads img/s, scaling efficiency, allreduce ms',
+    load: async () => (await import('./ddp.ts')).run,
   },
 };
 
@@ -34,6 +43,12 @@ options:
   --channels-last     NHWC activations and conv weights (paenet and torch alike)
   --precision         also time bf16 autocast / channels-last training (reference net, dlib ResNet, faceres)
   --no-torch          skip the Python PyTorch comparison
+  --model FILE|NAME   bench this model file (serve, quantize); NAME: faceres-packed (bench/models.ts)
+  --data TASK=FILE    validation data of a task instead of its record's (quantize; repeatable)
+  --calibration FILE  training images (manifest or class folder) to calibrate int8 graphs on (repeatable)
+  --calibration-images N  faces to calibrate int8 graphs on
+  --keep-float ROLES  op roles int8 graphs keep in float: stem, head (comma-separated; 'none' for none)
+  --limit N           at most N validation images per classify task (quantize)
 `;
 
 function positiveInt(name: string, v: string | undefined, allowZero = false): number | undefined {
@@ -58,6 +73,12 @@ async function main(): Promise<number> {
       'channels-last': { type: 'boolean', default: false },
       'no-torch': { type: 'boolean', default: false },
       precision: { type: 'boolean', default: false },
+      model: { type: 'string' },
+      data: { type: 'string', multiple: true, default: [] },
+      calibration: { type: 'string', multiple: true, default: [] },
+      'calibration-images': { type: 'string' },
+      'keep-float': { type: 'string' },
+      limit: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -82,6 +103,12 @@ async function main(): Promise<number> {
     channelsLast: values['channels-last'],
     noTorch: values['no-torch'],
     precision: values.precision,
+    model: values.model,
+    data: values.data,
+    calibration: values.calibration,
+    calibrationImages: positiveInt('calibration-images', values['calibration-images']),
+    keepFloat: values['keep-float'] === undefined ? undefined : values['keep-float'].split(',').filter((r) => r !== '' && r !== 'none'),
+    limit: positiveInt('limit', values.limit),
   };
   const out = options.json ? process.stderr : process.stdout;
   const log: Log = (line) => void out.write(`${line}\n`);

@@ -1,7 +1,8 @@
 // Serving benchmark: per-face latency at batch 1 and throughput at batch 32, onnxruntime-node vs the libtorch eager
-// forward on the same packed model (face-api's recognition net as task 1 + a packed classify task, 150 px); analyze
-// end to end on a real group photo; and a load test of the HTTP service on 127.0.0.1 (requests/s, p50/p99,
-// errors, peak RSS). Ratios are onnx over libtorch, measured in the same run.
+// forward on the same packed model (face-api's recognition net as task 1 + a packed classify task, 150 px; or
+// --model FILE); the int8 graph vs the fp32 graph at batch 1, module by module and all together; analyze end to end
+// on a real group photo; and a load test of the HTTP service on 127.0.0.1 (requests/s, p50/p99, errors, peak RSS).
+// Ratios are onnx over libtorch and fp32 over int8, measured in the same run.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getNumThreads, manualSeed, setNumThreads } from '../src/engine/index.ts';
@@ -9,12 +10,15 @@ import { packageRoot } from '../src/io/packages.ts';
 import { openFree, PaeModel, releaseToRatio, type TaskRecord } from '../src/pae/index.ts';
 import { Analyzer } from '../src/serve/analyze.ts';
 import { buildServer } from '../src/serve/http.ts';
-import { decodePhoto, faceCrop } from '../src/serve/photo.ts';
-import { createRuntime, type TaskRuntime } from '../src/serve/runtime.ts';
+import { decodePhoto, faceCrops } from '../src/serve/photo.ts';
+import { loadCalibration } from '../src/serve/onnx/calibration-set.ts';
+import { createRuntime, type FaceCrops, type TaskRuntime } from '../src/serve/runtime.ts';
 import { faceApiPackageDir, importFaceApiRecognition } from '../src/tasks/index.ts';
+import { floatRoles, int8Speed } from './int8-speed.ts';
+import { benchModelNamed, calibrationSources } from './models.ts';
 import type { BenchOptions, BenchResult, Log } from './options.ts';
 
-const DEFAULTS = { steps: 40, warmup: 5, batch: 32, clients: 8, seconds: 10 };
+const DEFAULTS = { steps: 40, warmup: 5, batch: 32, clients: 8, seconds: 10, calibrationImages: 64 };
 const ASSETS = join(packageRoot('@vladmandic/human'), 'assets');
 
 /** face-api's recognition net (task 1, half pruned) and a 2-class task packed into the freed weights (untrained). */
@@ -41,7 +45,7 @@ function benchModel(): PaeModel {
   return model;
 }
 
-async function timeRuns(rt: TaskRuntime, crops: Uint8Array[], steps: number, warmup: number): Promise<number> {
+async function timeRuns(rt: TaskRuntime, crops: FaceCrops[], steps: number, warmup: number): Promise<number> {
   for (let i = 0; i < warmup; i++) await rt.run(crops);
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) await rt.run(crops);
@@ -59,15 +63,18 @@ export async function run(o: BenchOptions, log: Log): Promise<BenchResult> {
   const steps = o.steps ?? DEFAULTS.steps;
   const warmup = o.warmup ?? DEFAULTS.warmup;
   const batch = o.batch ?? DEFAULTS.batch;
-  const model = benchModel();
+  const model = o.model ? benchModelNamed(o.model) : benchModel();
   const group = readFileSync(join(ASSETS, 'screenshot-facedetect.jpg'));
   const portrait = readFileSync(join(ASSETS, 'screenshot-faceid.jpg'));
-  const result: BenchResult = { benchmark: 'serve', threads, steps, batch, model: 'dlib-resnet 150px, 2 tasks (identity + classify)' };
+  const described = o.model
+    ? `${o.model}: ${model.tasks.map((t) => `${t.name}@${model.inputSizeOf(t)}px`).join(', ')}`
+    : 'dlib-resnet 150px, 2 tasks (identity + classify)';
+  const result: BenchResult = { benchmark: 'serve', threads, steps, batch, model: described };
   try {
     const analyzer = await Analyzer.create(model);
     const photo = await decodePhoto(group, 'group');
     const faces = (await analyzer.analyze(group)).faces;
-    const crops = await Promise.all(faces.map((f) => faceCrop(photo, f.box, model.config.inputSize)));
+    const crops = await Promise.all(faces.map((f) => faceCrops(photo, f.box, analyzer.runtime.sizes)));
     const batchCrops = Array.from({ length: batch }, (_, i) => crops[i % crops.length]!);
     for (const kind of ['onnx', 'libtorch'] as const) {
       const rt = kind === 'onnx' ? analyzer.runtime : await createRuntime(model, 'libtorch');
@@ -84,6 +91,13 @@ export async function run(o: BenchOptions, log: Log): Promise<BenchResult> {
     result[`onnx_over_libtorch_speedup_b${batch}`] = +(
       (result[`onnx_faces_per_s_b${batch}`] as number) / (result[`libtorch_faces_per_s_b${batch}`] as number)
     ).toFixed(2);
+    // int8 vs fp32 onnxruntime graphs, module by module, calibrated on training faces (bench/models.ts).
+    const sources = calibrationSources(model, o.calibration);
+    const images = o.calibrationImages ?? DEFAULTS.calibrationImages;
+    log(`int8: calibrating on ${images} faces of ${sources.join(', ')}`);
+    const calibration = await loadCalibration(sources, analyzer.runtime.sizes, images);
+    result.int8_calibration_images = images;
+    Object.assign(result, await int8Speed(model, calibration, { float: floatRoles(o.keepFloat), warmup, steps }, log));
     const t0 = performance.now();
     for (let i = 0; i < 5; i++) await analyzer.analyze(group);
     const perPhoto = (performance.now() - t0) / 5;

@@ -14,6 +14,8 @@ case "${1:-}" in
     rm -rf "$kept" && mkdir -p "$kept"
     cp -r "$run/checkpoints" "$kept/"
     [ -f "$run/events.jsonl" ] && cp "$run/events.jsonl" "$kept/"
+    # The console log of a background run (nohup … > ~/.cache/paenet/paenet-face.log), when there is one.
+    [ -f "$run.log" ] && cp "$run.log" "$kept/build.log"
     du -sh "$kept"
     ;;
   restore)

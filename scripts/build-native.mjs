@@ -42,6 +42,17 @@ const candidates = [
 ].filter((p) => p && existsSync(p));
 if (candidates.length === 0) fail('node-gyp not found (it ships with npm); reinstall npm or set npm_config_node_gyp');
 
+// Data-parallel training needs gloo's headers (libgloo-dev): binding.gyp compiles native/src/distributed.cc with
+// PAENET_WITH_GLOO where they exist (the same test as its `gloo` variable), and a stub that says how to get them
+// otherwise, so a machine without them still builds everything else. PAENET_GLOO=0 leaves them out on purpose.
+const glooDirs = [libtorch && join(libtorch, 'include'), '/usr/include'].filter(Boolean);
+const gloo = process.env.PAENET_GLOO !== '0' && glooDirs.some((d) => existsSync(join(d, 'gloo/config.h')));
+console.log(
+  gloo
+    ? 'paenet: data-parallel training (c10d/gloo): on'
+    : 'paenet: data-parallel training (c10d/gloo): off (no gloo headers: `apt-get install -y libgloo-dev`, then `npm run build:native`)',
+);
+
 const args = [candidates[0], 'rebuild', '-j', '2', '--loglevel=warn', '--directory', join(root, 'native')];
 if (nodedir) args.push(`--nodedir=${nodedir}`);
 console.log(`paenet: building the libtorch addon against ${libtorch || 'Debian libtorch-dev'} ...`);

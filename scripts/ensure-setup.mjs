@@ -15,21 +15,33 @@ const run = (cmd, args, opts = {}) => {
   }
 };
 
-/** Installs a Debian package when running as root with apt; otherwise says how, and fails when `required`. */
+/**
+ * Installs a Debian package when running as root with apt (returns true); otherwise says how, and fails when
+ * `required`.
+ */
 const aptInstall = (pkg, why, hint, required) => {
   if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
     console.log(`paenet setup: installing ${pkg} (Debian) ${why} ...`);
     run('apt-get', ['update', '-qq']);
     run('apt-get', ['install', '-y', '-qq', pkg], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    return;
+    return true;
   }
   console.error(`paenet setup: ${pkg} not found: run \`sudo apt-get install -y ${pkg}\` or ${hint}`);
   if (required) process.exit(1);
+  return false;
 };
 
 // 1. libtorch: Debian's libtorch-dev unless LIBTORCH points at another build.
 if (!process.env.LIBTORCH && !existsSync('/usr/include/torch/csrc/api/include/torch/torch.h'))
   aptInstall('libtorch-dev', 'for the engine', 'set LIBTORCH=<libtorch dir>', true);
+
+// 1a. gloo's headers for data-parallel training (`paenet launch`, RANK/WORLD_SIZE): the addon builds without them,
+// minus that. Debian's libtorch links the same gloo snapshot that libgloo-dev ships.
+const glooAdded =
+  !process.env.LIBTORCH &&
+  process.env.PAENET_GLOO !== '0' &&
+  !existsSync('/usr/include/gloo/config.h') &&
+  aptInstall('libgloo-dev', 'for data-parallel training', 'set PAENET_GLOO=0 to build without it', false);
 
 // 1b. Debian Chromium for the web page's browser test (playwright-core drives it; npm downloads no browser).
 if (!process.env.CHROMIUM_PATH && !existsSync('/usr/bin/chromium'))
@@ -48,4 +60,7 @@ const addon = join(root, 'native/build/Release/paenet_native.node');
 if (!existsSync(join(root, 'node_modules/tsx')) || !existsSync(addon)) {
   console.log('paenet setup: npm install (builds the libtorch addon) ...');
   run('npm', [existsSync(join(root, 'package-lock.json')) ? 'ci' : 'install', '--no-audit', '--no-fund']);
+} else if (glooAdded) {
+  // The addon was built before gloo's headers existed: rebuild it with data-parallel training.
+  run(process.execPath, [join(root, 'scripts/build-native.mjs'), '--force']);
 }

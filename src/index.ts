@@ -3,6 +3,7 @@
 // and may change without notice. Built to dist/index.js + .d.ts by `npm run build` (tsconfig.build.json).
 import { configFromPreset, PaeModel, provenance } from './pae/index.ts';
 import { Analyzer, type Analysis, type VerifyResult } from './serve/analyze.ts';
+import { loadDefaultModel } from './serve/default-model.ts';
 
 // ── The engine: PyTorch-like tensors, autograd, nn and optim over libtorch, native memory freed by scopes ──
 export {
@@ -192,6 +193,8 @@ export type {
 export type {
   /** Where tasks run: 'onnx' (onnxruntime-node on the exported graph) or 'libtorch'. */
   RuntimeKind,
+  /** One face's crops, side → HWC RGB bytes: each task reads the crop of its own input size. */
+  FaceCrops,
 } from './serve/runtime.ts';
 export type {
   /** A face detector `Analyzer.create` can use instead of face-api's SSD MobileNet. */
@@ -213,29 +216,68 @@ export {
 /** Options of `Analyzer.create`, `analyze` and `verify`: runtime, tasks to run, a detector. */
 export type AnalyzerOptions = NonNullable<Parameters<typeof Analyzer.create>[1]>;
 
-/** Analyzes one photo (a path or encoded bytes) and releases the analyzer; for many photos reuse an `Analyzer`. */
-export async function analyze(model: PaeModel, photo: string | Uint8Array, o: AnalyzerOptions = {}): Promise<Analysis> {
-  const analyzer = await Analyzer.create(model, o);
+export {
+  /** Path of the shipped model (models/paenet-face.pae in the package), which `analyze` and `verify` use when given no model. */
+  defaultModelPath,
+} from './serve/default-model.ts';
+
+type Photo = string | Uint8Array;
+
+/** A photo argument (a path or encoded bytes); anything else in first place is the model. */
+const isPhoto = (x: unknown): x is Photo => typeof x === 'string' || x instanceof Uint8Array;
+
+/** Runs `use` on `model`, or on the shipped model (loaded for the call, then released) when none is given. */
+async function withModel<T>(model: PaeModel | undefined, use: (m: PaeModel) => Promise<T>): Promise<T> {
+  if (model) return use(model);
+  const shipped = loadDefaultModel();
   try {
-    return await analyzer.analyze(photo);
+    return await use(shipped);
   } finally {
-    await analyzer.dispose();
+    shipped.dispose();
   }
 }
 
-/** Same person? The largest face of each photo against the identity task's calibrated threshold. */
-export async function verify(
-  model: PaeModel,
-  a: string | Uint8Array,
-  b: string | Uint8Array,
-  o: AnalyzerOptions & { task?: string } = {},
-): Promise<VerifyResult> {
-  const analyzer = await Analyzer.create(model, o);
-  try {
-    return await analyzer.verify(a, b, o.task);
-  } finally {
-    await analyzer.dispose();
-  }
+/**
+ * Analyzes one photo (a path or encoded bytes) and releases the analyzer; for many photos reuse an `Analyzer`.
+ * Without a model, the shipped one ({@link defaultModelPath}).
+ */
+export function analyze(photo: Photo, o?: AnalyzerOptions): Promise<Analysis>;
+export function analyze(model: PaeModel, photo: Photo, o?: AnalyzerOptions): Promise<Analysis>;
+export function analyze(...args: [PaeModel, Photo, AnalyzerOptions?] | [Photo, AnalyzerOptions?]): Promise<Analysis> {
+  const [model, photo, o = {}] = isPhoto(args[0])
+    ? [undefined, ...(args as [Photo, AnalyzerOptions?])]
+    : (args as [PaeModel, Photo, AnalyzerOptions?]);
+  return withModel(model, async (m) => {
+    const analyzer = await Analyzer.create(m, o);
+    try {
+      return await analyzer.analyze(photo);
+    } finally {
+      await analyzer.dispose();
+    }
+  });
+}
+
+/** Options of `verify`: the analyzer's, and which identity task to compare with. */
+export type VerifyOptions = AnalyzerOptions & { task?: string };
+
+/**
+ * Same person? The largest face of each photo against the identity task's calibrated threshold. Without a model,
+ * the shipped one ({@link defaultModelPath}).
+ */
+export function verify(a: Photo, b: Photo, o?: VerifyOptions): Promise<VerifyResult>;
+export function verify(model: PaeModel, a: Photo, b: Photo, o?: VerifyOptions): Promise<VerifyResult>;
+export function verify(...args: [PaeModel, Photo, Photo, VerifyOptions?] | [Photo, Photo, VerifyOptions?]): Promise<VerifyResult> {
+  const [model, a, b, o = {}] = isPhoto(args[0])
+    ? [undefined, ...(args as [Photo, Photo, VerifyOptions?])]
+    : (args as [PaeModel, Photo, Photo, VerifyOptions?]);
+  return withModel(model, async (m) => {
+    const analyzer = await Analyzer.create(m, o);
+    try {
+      return await analyzer.verify(a, b, o.task);
+    } finally {
+      await analyzer.dispose();
+    }
+  });
 }
 
 export {

@@ -1,8 +1,12 @@
 // paenet_native: a thin N-API layer over libtorch. Policy lives in TypeScript (src/engine).
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <malloc.h>
+
+#include <cstring>
+#include <mutex>
 #include <torch/version.h>
 
 #include "exports.h"
@@ -20,6 +24,39 @@ Napi::Value GetNumThreads(const Napi::CallbackInfo& info) { return Napi::Number:
 Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   at::manual_seed(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()));
   return info.Env().Undefined();
+}
+
+// rngState(): the CPU generator's state as bytes (torch.get_rng_state()). A checkpoint taken mid-training records
+// it so dropout draws after a resume are the ones the uninterrupted run made.
+Napi::Value RngState(const Napi::CallbackInfo& info) {
+  at::Generator gen = at::detail::getDefaultCPUGenerator();
+  at::Tensor state;
+  {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    state = gen.get_state();
+  }
+  auto out = Napi::Uint8Array::New(info.Env(), static_cast<size_t>(state.numel()));
+  if (state.numel() > 0) std::memcpy(out.Data(), state.data_ptr(), static_cast<size_t>(state.numel()));
+  return out;
+}
+
+// setRngState(bytes): restores a state rngState() returned; libtorch rejects bytes of another size or version.
+Napi::Value SetRngState(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    throw Napi::TypeError::New(env, "paenet: setRngState needs a Uint8Array from rngState()");
+  auto bytes = info[0].As<Napi::Uint8Array>();
+  auto state = at::empty({static_cast<int64_t>(bytes.ElementLength())}, at::TensorOptions().dtype(at::kByte));
+  if (bytes.ElementLength() > 0) std::memcpy(state.data_ptr(), bytes.Data(), bytes.ElementLength());
+  at::Generator gen = at::detail::getDefaultCPUGenerator();
+  try {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(state);
+  } catch (const c10::Error& e) {
+    auto msg = e.msg();
+    throw Napi::Error::New(env, "paenet: not a generator state of this libtorch: " + msg.substr(0, msg.find('\n')));
+  }
+  return env.Undefined();
 }
 
 // setGradEnabled(bool) returns the previous mode so TS can restore it (noGrad nests).
@@ -56,9 +93,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   paenet::registerOps(env, exports);
   paenet::registerTensors(env, exports);
   paenet::registerAutocast(env, exports);
+  paenet::registerDistributed(env, exports);
   exports.Set("setNumThreads", Napi::Function::New(env, paenet::SetNumThreads));
   exports.Set("getNumThreads", Napi::Function::New(env, paenet::GetNumThreads));
   exports.Set("manualSeed", Napi::Function::New(env, paenet::ManualSeed));
+  exports.Set("rngState", Napi::Function::New(env, paenet::RngState));
+  exports.Set("setRngState", Napi::Function::New(env, paenet::SetRngState));
   exports.Set("setGradEnabled", Napi::Function::New(env, paenet::SetGradEnabled));
   exports.Set("isGradEnabled", Napi::Function::New(env, paenet::IsGradEnabled));
   exports.Set("cudaDeviceCount", Napi::Function::New(env, paenet::CudaDeviceCount));

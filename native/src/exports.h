@@ -7,4 +7,5 @@ void registerOps(Napi::Env env, Napi::Object exports);
 void registerTensors(Napi::Env env, Napi::Object exports);
 void registerAllocator(Napi::Env env, Napi::Object exports);
 void registerAutocast(Napi::Env env, Napi::Object exports);
+void registerDistributed(Napi::Env env, Napi::Object exports);
 }  // namespace paenet

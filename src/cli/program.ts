@@ -6,15 +6,19 @@ import { errorCode, exitCode, PaenetError } from '../common/errors.ts';
 import { setNumThreads } from '../engine/index.ts';
 import { registerAddTask } from './commands/add-task.ts';
 import { registerAnalyze } from './commands/analyze.ts';
+import { registerCompact } from './commands/compact.ts';
 import { registerEval } from './commands/eval.ts';
 import { registerExperiment } from './commands/experiment.ts';
 import { registerExport } from './commands/export.ts';
 import { registerImport } from './commands/import.ts';
 import { registerInfo } from './commands/info.ts';
 import { registerInit } from './commands/init.ts';
+import { registerLaunch } from './commands/launch.ts';
 import { registerPredict } from './commands/predict.ts';
 import { registerPrune } from './commands/prune.ts';
 import { registerServe } from './commands/serve.ts';
+import { registerDemo } from './commands/demo.ts';
+import { registerShip } from './commands/ship.ts';
 import { PAENET_VERSION } from './model-io.ts';
 
 /** Builds the program (tests call it with exitOverride). */
@@ -38,9 +42,13 @@ export function buildProgram(): Command {
   registerEval(program);
   registerPredict(program);
   registerExperiment(program);
+  registerShip(program);
+  registerDemo(program);
   registerExport(program);
+  registerCompact(program);
   registerAnalyze(program);
   registerServe(program);
+  registerLaunch(program);
   return program;
 }
 

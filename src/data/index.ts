@@ -15,6 +15,6 @@ export {
   type AugmentOptions,
   type EraseFill,
 } from './augment.ts';
-export { BatchLoader, type Batch, type BatchLoaderOptions, type LoaderData } from './loader.ts';
+export { BatchLoader, type Batch, type BatchLoaderOptions, type LoaderData, type Shard } from './loader.ts';
 export { classCounts, paeClassWeights, inverseFrequencyWeights, balanceReport } from './balance.ts';
 export { mulberry32, mixSeed, shuffleInPlace, type Rng } from './rng.ts';

@@ -32,6 +32,18 @@ export interface BatchLoaderOptions {
   worker?: boolean;
   /** Batches prepared ahead of the consumer. Default 2. */
   prefetch?: number;
+  /**
+   * Data-parallel: this process is rank `rank` of `size`. Every rank walks the same shuffled order; batch b of the
+   * epoch is the global batch of `batchSize × size` images one process would take, and each rank builds its slice
+   * of it (augmented as that process would have). Default: one process.
+   */
+  shard?: Shard;
+}
+
+/** A data-parallel rank's place: rank `rank` of `size` processes. */
+export interface Shard {
+  rank: number;
+  size: number;
 }
 
 /** One batch: inputs, labels, and which images they are. */
@@ -45,6 +57,8 @@ export interface Batch {
   epoch: number;
   /** Batch number within the epoch. */
   index: number;
+  /** Images in the global batch this one is a slice of (= n in one process). */
+  global: number;
 }
 
 // tsx registers its loader in the main thread only, so a worker running TypeScript sources must
@@ -91,6 +105,7 @@ export class BatchLoader {
   private readonly labels: Int32Array;
   private readonly selection: Int32Array;
   private readonly opts: Required<Omit<BatchLoaderOptions, 'augment'>> & { augment: AugmentOptions | false };
+  private readonly shard: Shard;
   private worker: Worker | null = null;
   private workerFailed = false;
   private readonly pending = new Map<number, Pending>();
@@ -115,6 +130,12 @@ export class BatchLoader {
     this.labels = Int32Array.from(data.labels);
     this.selection = data.indices ? Int32Array.from(data.indices) : Int32Array.from({ length: count }, (_, i) => i);
     for (const i of this.selection) if (i < 0 || i >= count) throw new Error(`BatchLoader: index ${i} outside 0..${count - 1}`);
+    const shard = options.shard ?? { rank: 0, size: 1 };
+    if (!(Number.isInteger(shard.size) && shard.size >= 1 && Number.isInteger(shard.rank) && shard.rank >= 0 && shard.rank < shard.size))
+      throw new Error(`BatchLoader: shard rank ${shard.rank} of ${shard.size} is not a rank in 0..size-1`);
+    if (this.selection.length < shard.size)
+      throw new Error(`BatchLoader: ${this.selection.length} images cannot be split over ${shard.size} ranks`);
+    this.shard = shard;
     this.opts = {
       batchSize: options.batchSize,
       seed: options.seed ?? 0,
@@ -124,6 +145,7 @@ export class BatchLoader {
       dropLast: options.dropLast ?? false,
       worker: options.worker ?? true,
       prefetch: Math.max(1, options.prefetch ?? 2),
+      shard,
     };
   }
 
@@ -137,10 +159,20 @@ export class BatchLoader {
     return this.worker !== null;
   }
 
-  /** Number of batches per epoch. */
+  /** Images per step over all ranks: batchSize × ranks. */
+  get globalBatchSize(): number {
+    return this.opts.batchSize * this.shard.size;
+  }
+
+  /**
+   * Number of batches per epoch (the same on every rank). A last, smaller global batch that cannot give every
+   * rank an image is dropped: a rank with an empty slice would have nothing to compute its part of the step on.
+   */
   get batchesPerEpoch(): number {
-    const n = this.selection.length / this.opts.batchSize;
-    return this.opts.dropLast ? Math.floor(n) : Math.ceil(n);
+    const g = this.globalBatchSize;
+    const full = Math.floor(this.selection.length / g);
+    const rest = this.selection.length - full * g;
+    return full + (!this.opts.dropLast && rest >= this.shard.size ? 1 : 0);
   }
 
   /** The image order of an epoch (deterministic in seed and epoch). */
@@ -154,18 +186,23 @@ export class BatchLoader {
   async *epoch(epoch: number): AsyncGenerator<Batch, void, undefined> {
     if (this.closed) throw new Error('BatchLoader: epoch() after close()');
     const order = this.order(epoch);
-    const bs = this.opts.batchSize;
+    const bs = this.globalBatchSize;
+    const { rank, size } = this.shard;
     const total = this.batchesPerEpoch;
     const queue: Promise<Batch>[] = [];
     let scheduled = 0;
     const schedule = (): void => {
       while (scheduled < total && queue.length < this.opts.prefetch) {
         const b = scheduled++;
-        const indices = order.slice(b * bs, Math.min((b + 1) * bs, order.length));
-        const p = this.build(indices, mixSeed(this.opts.seed, epoch, b)).then((x): Batch => {
+        const global = order.slice(b * bs, Math.min((b + 1) * bs, order.length));
+        // This rank's slice; slices of an uneven last batch differ by one image at most.
+        const lo = Math.floor((rank * global.length) / size);
+        const hi = Math.floor(((rank + 1) * global.length) / size);
+        const indices = global.slice(lo, hi);
+        const p = this.build(global.subarray(0, hi), lo, mixSeed(this.opts.seed, epoch, b)).then((x): Batch => {
           const y = new Int32Array(indices.length);
           for (let k = 0; k < indices.length; k++) y[k] = this.labels[indices[k]!]!;
-          return { x, y, n: indices.length, indices, epoch, index: b };
+          return { x, y, n: indices.length, indices, epoch, index: b, global: global.length };
         });
         p.catch(() => {}); // a batch abandoned by an early break must not raise an unhandled rejection
         queue.push(p);
@@ -190,9 +227,9 @@ export class BatchLoader {
     if (w) await w.terminate();
   }
 
-  private build(indices: Int32Array, seed: number): Promise<Float32Array> {
+  private build(indices: Int32Array, from: number, seed: number): Promise<Float32Array> {
     if (this.closed) return Promise.reject(new Error('BatchLoader: closed'));
-    const req: BatchRequest = { id: this.nextId++, indices, seed, augment: this.opts.augment, flip: this.opts.flip };
+    const req: BatchRequest = { id: this.nextId++, indices, from, seed, augment: this.opts.augment, flip: this.opts.flip };
     const w = this.opts.worker && !this.workerFailed ? this.ensureWorker() : null;
     if (w === null) return this.buildHere(req);
     return new Promise<Float32Array>((resolve, reject) => {

@@ -9,6 +9,8 @@ export {
   enableGrad,
   isGradEnabled,
   manualSeed,
+  rngState,
+  setRngState,
   DEFAULT_SEED,
   setNumThreads,
   getNumThreads,
@@ -19,6 +21,17 @@ export {
   cacheStats,
 } from './runtime.ts';
 export { autocast, autocastActive, fp32Island, cpuHasBf16, resolvePrecision, PRECISIONS, type Precision } from './precision.ts';
+export {
+  world,
+  joinWorld,
+  worldSpecFromEnv,
+  distributedAvailable,
+  World,
+  BUCKET_BYTES,
+  DEFAULT_TIMEOUT_S,
+  type WorldSpec,
+  type JoinOptions,
+} from './distributed.ts';
 export * as F from './functional.ts';
 export * as nn from './nn/index.ts';
 export * as optim from './optim/index.ts';

@@ -34,6 +34,9 @@ export interface NativeAddon {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   manualSeed(seed: number): void;
+  /** Absent from an addon built before it existed (`npm run build:native` adds it). */
+  rngState?(): Uint8Array;
+  setRngState?(state: Uint8Array): void;
   setGradEnabled(enabled: boolean): boolean;
   isGradEnabled(): boolean;
   cudaDeviceCount(): number;
@@ -44,6 +47,19 @@ export interface NativeAddon {
   autocastExit(device: 'cpu' | 'cuda', previous: boolean): void;
   autocastSetEnabled(device: 'cpu' | 'cuda', enabled: boolean): boolean;
   autocastEnabled(device: 'cpu' | 'cuda'): boolean;
+  // Data-parallel collectives (native/src/distributed.cc); absent from an addon built before them. Without gloo at
+  // build time distAvailable() is false and the others throw one line saying how to get it.
+  distAvailable?(): boolean;
+  distInit?(rank: number, size: number, masterAddr: string, masterPort: number, timeoutMs: number): void;
+  /** In-place sum over every rank. */
+  distAllReduce?(h: Handle): void;
+  /** In place: every rank's tensor becomes `root`'s. */
+  distBroadcast?(h: Handle, root: number): void;
+  distBarrier?(): void;
+  distStoreSet?(key: string, value: string): void;
+  /** Waits for the key (up to the group's timeout). */
+  distStoreGet?(key: string): string;
+  distDestroy?(): void;
 }
 
 function load(): NativeAddon {

@@ -32,6 +32,25 @@ export function manualSeed(seed: number): void {
   native.manualSeed(seed);
 }
 
+/**
+ * The CPU generator's state (torch.get_rng_state()): a checkpoint mid-training records it, so dropout after a
+ * resume draws what the uninterrupted run drew. CUDA generators are not included (training runs on the CPU).
+ */
+export function rngState(): Uint8Array {
+  if (!native.rngState) throw new Error(staleAddon('rngState'));
+  return native.rngState();
+}
+
+/** Restores a state {@link rngState} returned (in this libtorch version). */
+export function setRngState(state: Uint8Array): void {
+  if (!native.setRngState) throw new Error(staleAddon('setRngState'));
+  native.setRngState(state);
+}
+
+function staleAddon(what: string): string {
+  return `paenet: the libtorch addon predates ${what} (built from older sources): run \`npm run build:native\``;
+}
+
 /** Intra-op threads used by libtorch kernels. */
 export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`paenet: setNumThreads needs a positive integer, got ${n}`);

@@ -1,5 +1,5 @@
 // Backbone configurations: a plain, JSON-storable description from which any packable net is rebuilt.
-import { ARCHITECTURES, isArch, type Arch, type ArchPreset, type BackboneShape, type LayerSpec } from './arch/index.ts';
+import { ARCHITECTURES, isArch, type Arch, type ArchPreset, type BackboneShape, type ChannelGroup, type LayerSpec } from './arch/index.ts';
 
 export type { Arch, LayerSpec };
 
@@ -30,6 +30,18 @@ export function stageWidth(config: BackboneConfig, stage: number, level: number)
   const size = config.expansions.slice(0, level).reduce((a, r) => a * r, 1);
   // The tiny epsilon keeps exact products (e.g. 32·1.0) from flooring one below through float error.
   return Math.max(1, Math.floor(base * config.widthMult * Math.sqrt(size) + 1e-9));
+}
+
+/** [output, input] channels of a layer at expansion level `level` (depthwise layers: input 1): from the config alone. */
+export function layerWidth(config: BackboneConfig, spec: LayerSpec, level: number): [number, number] {
+  const group = (g: ChannelGroup): number => (g === 'rgb' ? 3 : g === 'embed' ? config.embedDim : stageWidth(config, g, level));
+  return [group(spec.output), spec.depthwise ? 1 : group(spec.input)];
+}
+
+/** The weight tensor's shape of a layer at expansion level `level`. */
+export function layerWeightShape(config: BackboneConfig, spec: LayerSpec, level: number): number[] {
+  const [o, i] = layerWidth(config, spec, level);
+  return spec.kind === 'conv' ? [o, i, spec.kernel, spec.kernel] : [o, i];
 }
 
 /** The packable layers of a backbone, in forward order. */

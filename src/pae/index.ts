@@ -12,7 +12,18 @@ export { gradualPrune, chooseRatio, cubicRamp, type RatioRecord, type PruneResul
 export { expand } from './expander.ts';
 export { packTask, nextTaskId, type PackOptions, type PackResult, type PackCheckpoint, type PackResume } from './strategy.ts';
 export { PaeModel, taskRecord, slotOptions, type TaskRecord, type TaskDescription, type GoalRecord, type Provenance } from './model.ts';
-export { saveModel, loadModel, modelChecksum, FORMAT_VERSION, MANIFEST_KEY, CHECKSUM_KEY, type Manifest } from './model-file.ts';
+export {
+  saveModel,
+  loadModel,
+  readModelFile,
+  modelChecksum,
+  FORMAT_VERSION,
+  MANIFEST_KEY,
+  CHECKSUM_KEY,
+  type Manifest,
+  type SaveOptions,
+} from './model-file.ts';
+export { WEIGHT_STORAGES, type WeightStorage, type Storage } from './compact-storage.ts';
 export { computeLedger, type Ledger, type TaskLedger, type LayerCapacity } from './ledger.ts';
 export { JsonlEventLog, MemoryEventLog, silentProgress, type PaeEvent, type EventSink, type ProgressSink } from './events.ts';
 export type { Batch, TaskData } from './task-data.ts';

@@ -1,6 +1,8 @@
 // The *.pae file: safetensors tensors + a JSON manifest, written atomically, validated and checksummed on load.
 // A layer whose free weights are all 0 (every finished model) stores only its owned weights (`owned_weight`, see
-// owned-weights.ts); a layer caught mid-task with values in free weights stores them densely (`weight`).
+// owned-weights.ts); a layer caught mid-task with values in free weights stores them densely (`weight`). Owner maps
+// are packed to the bits the largest task id needs, and owned weights may be stored as fp16 or int8
+// (compact-storage.ts); the manifest's `storage` says how, and loading always gives float32 tensors back.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { PaenetError } from '../common/errors.ts';
@@ -8,17 +10,29 @@ import { noGrad, tensor, tidy, type DType, type Tensor } from '../engine/index.t
 import { decodeSafetensors, encodeSafetensors, typedFromRecord, type SafeDtype, type TensorRecord } from '../io/safetensors.ts';
 import { writeFileAtomicSync } from '../io/atomic-write.ts';
 import { validateConfig } from './config.ts';
+import {
+  decodeLayer,
+  encodeLayer,
+  LEGACY_STORAGE,
+  maxOwner,
+  parseStorage,
+  storageFor,
+  type Storage,
+  type WeightStorage,
+} from './compact-storage.ts';
 import { computeLedger } from './ledger.ts';
-import { packOwned, unpackOwned } from './owned-weights.ts';
 import { freeWeightsAreZero } from './ownership.ts';
 import { PaeModel, slotOptions, type Provenance, type TaskRecord } from './model.ts';
 import { PackableNet } from './network.ts';
 import { layerTensorName, stateTensors } from './state-dict.ts';
 
-/** Bumped on any incompatible change of names, shapes or manifest fields. 2: owned-only layer weights. */
-export const FORMAT_VERSION = 2;
+/**
+ * Bumped on any incompatible change of names, shapes or manifest fields. 2: owned-only layer weights. 3: packed owner
+ * maps (`owner_packed`), fp16/int8 owned weights, the manifest's `storage`.
+ */
+export const FORMAT_VERSION = 3;
 /** Versions this reader understands: version 1 files store every layer densely, which version 2 still allows. */
-const READABLE_VERSIONS = [1, 2];
+const READABLE_VERSIONS = [1, 2, 3];
 export const MANIFEST_KEY = 'paenet';
 export const CHECKSUM_KEY = 'paenet.sha256';
 
@@ -39,8 +53,15 @@ export interface Manifest {
   backbone: PackableNet['config'];
   tasks: TaskRecord[];
   provenance: Provenance;
-  /** Size ledger at save time (informational; recomputed on load). */
+  /** How layers are stored; absent in formats 1 and 2 (fp32 weights, a byte per owner tag). */
+  storage?: Storage;
+  /** Size ledger at save time, of the bytes as stored (informational; recomputed on load). */
   ledger: ReturnType<typeof computeLedger>;
+}
+
+/** How {@link saveModel} stores owned weights: fp32 (default) is exact, fp16 and int8 are lossy (compact-storage.ts). */
+export interface SaveOptions {
+  weights?: WeightStorage;
 }
 
 /**
@@ -53,19 +74,27 @@ export function modelChecksum(manifestJson: string, data: Uint8Array | readonly 
   return sum.digest('hex');
 }
 
-/** Writes the model atomically (temp file + rename): a crash never leaves a half-written model. */
-export function saveModel(model: PaeModel, path: string): void {
+/**
+ * Writes the model atomically (temp file + rename): a crash never leaves a half-written model. Checkpoints and
+ * training save with the default fp32 weights, which round-trip bit for bit.
+ */
+export function saveModel(model: PaeModel, path: string, options: SaveOptions = {}): void {
+  const storage = storageFor(model.net, options.weights ?? 'fp32');
   const records = new Map<string, TensorRecord>();
-  for (const [name, t] of stateTensors(model.net)) records.set(name, record(t));
+  const layerNames = new Set(
+    model.net.layers.flatMap((l) => [layerTensorName(l.spec.name, 'weight'), layerTensorName(l.spec.name, 'owner')]),
+  );
+  for (const [name, t] of stateTensors(model.net)) if (!layerNames.has(name)) records.set(name, record(t));
   for (const l of model.net.layers) {
-    if (!freeWeightsAreZero(l)) continue;
-    const owned = packOwned(l.weight.data() as Float32Array, l.owner.data() as Uint8Array);
-    records.delete(layerTensorName(l.spec.name, 'weight'));
-    records.set(layerTensorName(l.spec.name, 'owned_weight'), {
-      dtype: 'F32',
-      shape: [owned.length],
-      data: new Uint8Array(owned.buffer, owned.byteOffset, owned.byteLength),
-    });
+    const values = { weight: l.weight.data() as Float32Array, owner: l.owner.data() as Uint8Array };
+    const stored = encodeLayer(l.spec.name, l.weight.shape, values, freeWeightsAreZero(l), storage);
+    if (typeof stored === 'string')
+      throw new PaenetError(
+        'PAENET_UNSUPPORTED',
+        `${path}: layer ${l.spec.name} ${stored}`,
+        'fp32 stores every finite weight exactly (int8 also takes weights beyond ±65504); a weight that is NaN or ±Infinity is a training fault',
+      );
+    for (const [name, r] of stored) records.set(name, r);
   }
   const manifest: Manifest = {
     format: 'paenet',
@@ -74,7 +103,8 @@ export function saveModel(model: PaeModel, path: string): void {
     backbone: model.config,
     tasks: model.tasks,
     provenance: model.provenance,
-    ledger: computeLedger(model),
+    storage,
+    ledger: computeLedger(model, storage.weights),
   };
   const json = JSON.stringify(manifest);
   // The data section does not depend on the metadata, so encoding once unsigned gives the bytes to sign.
@@ -87,8 +117,13 @@ function fail(path: string, problem: string): never {
   throw new PaenetError('PAENET_MODEL_FILE', `${path}: ${problem}`);
 }
 
-/** Reads and validates a model; any problem is one line naming the file. */
+/** Reads and validates a model; any problem is one line naming the file. Weights come back as float32. */
 export function loadModel(path: string): PaeModel {
+  return readModelFile(path).model;
+}
+
+/** {@link loadModel}, and how the file stored the model (formats 1 and 2: fp32 weights, byte owner tags). */
+export function readModelFile(path: string): { model: PaeModel; storage: Storage } {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
@@ -124,29 +159,26 @@ export function loadModel(path: string): PaeModel {
       'another paenet version wrote it: open it with that version, or upgrade paenet',
     );
   }
+  let storage: Storage | null = null; // null: a format 1/2 file
+  if (manifest.formatVersion >= 3) {
+    const parsed = parseStorage(manifest.storage);
+    if (typeof parsed === 'string') fail(path, parsed);
+    storage = parsed;
+  }
   const config = validateConfig(manifest.backbone, path);
   if (!Array.isArray(manifest.tasks)) fail(path, 'manifest has no task list');
   const net = PackableNet.create(config);
   const model = new PaeModel(net, manifest.tasks, manifest.provenance);
+  const read = new Set<string>(); // every tensor used: any other one is not part of the model
   try {
-    const stored = (name: string, shape: number[] | null): TensorRecord => {
+    /** A BN or head tensor, after checking it has the dtype and shape of the tensor it fills. */
+    const take = (name: string, dst: Tensor): Tensor => {
       const r = tensors.get(name);
       if (!r) fail(path, `missing tensor ${name}`);
-      if (shape && r.shape.join() !== shape.join()) fail(path, `tensor ${name} has shape [${r.shape}], expected [${shape}]`);
-      return r;
-    };
-    const take = (name: string, shape: number[]): Tensor => tensor(typedFromRecord(stored(name, shape)), shape);
-    /** A layer's dense weights: stored as they are, or rebuilt from its owned weights and owner map. */
-    const layerWeight = (name: string, shape: number[], owner: Tensor): Tensor => {
-      const packed = layerTensorName(name, 'owned_weight');
-      const dense = layerTensorName(name, 'weight');
-      if (!tensors.has(packed)) return take(dense, shape);
-      if (tensors.has(dense)) fail(path, `layer ${name} is stored both densely and as owned weights`);
-      const r = stored(packed, null);
-      if (r.dtype !== 'F32' || r.shape.length !== 1) fail(path, `tensor ${packed} must be a 1-d F32 tensor`);
-      const values = unpackOwned(typedFromRecord(r) as Float32Array, owner.data() as Uint8Array);
-      if (typeof values === 'string') fail(path, `tensor ${packed} ${values}`);
-      return tensor(values, shape);
+      if (r.dtype !== SAFE[dst.dtype]) fail(path, `tensor ${name} is ${r.dtype}, expected ${SAFE[dst.dtype]}`);
+      if (r.shape.join() !== dst.shape.join()) fail(path, `tensor ${name} has shape [${r.shape}], expected [${dst.shape}]`);
+      read.add(name);
+      return tensor(typedFromRecord(r), dst.shape);
     };
     for (const t of manifest.tasks) {
       if (t.level > config.expansions.length)
@@ -157,31 +189,33 @@ export function loadModel(path: string): PaeModel {
     noGrad(() =>
       tidy(() => {
         // Layers first (owned weights unpack through their owner map), then every other tensor by name, in place.
-        const read = new Set<string>();
+        const layerNames = new Set<string>();
         for (const l of net.layers) {
           const shape = l.weight.shape;
-          const ownerName = layerTensorName(l.spec.name, 'owner');
-          const owner = take(ownerName, shape);
-          l.replace(layerWeight(l.spec.name, shape, owner), owner);
-          read.add(ownerName).add(layerTensorName(l.spec.name, 'weight'));
+          const v = decodeLayer(tensors, l.spec.name, shape, storage, (problem) => fail(path, problem));
+          l.replace(tensor(v.weight, shape), tensor(v.owner, shape));
+          for (const name of v.read) read.add(name);
+          layerNames.add(layerTensorName(l.spec.name, 'weight')).add(layerTensorName(l.spec.name, 'owner'));
         }
         for (const [name, dst] of stateTensors(net)) {
-          if (read.has(name)) continue;
-          const src = take(name, dst.shape);
+          if (layerNames.has(name)) continue;
+          const src = take(name, dst);
           dst.copy_(src);
           src.dispose();
         }
       }),
     );
-    const maxOwner = Math.max(0, ...net.layers.map((l) => tidy(() => l.owner.max().item())));
+    const largest = maxOwner(net);
     const ids = manifest.tasks.map((t) => t.id);
-    if (maxOwner > Math.max(0, ...ids))
-      fail(path, `owner map names task ${maxOwner}, but the manifest lists tasks ${ids.join(', ') || 'none'}`);
-    const expected = stateTensors(net).size;
-    if (tensors.size !== expected) fail(path, `file has ${tensors.size} tensors, the manifest describes ${expected}`);
+    if (largest > Math.max(0, ...ids))
+      fail(path, `owner map names task ${largest}, but the manifest lists tasks ${ids.join(', ') || 'none'}`);
+    const extra = [...tensors.keys()].find((name) => !read.has(name));
+    if (extra !== undefined) fail(path, `unexpected tensor ${extra} (the manifest does not describe it)`);
   } catch (e) {
     model.dispose();
     throw e;
   }
-  return model;
+  const stored = storage ?? LEGACY_STORAGE;
+  model.weightStorage = stored.weights;
+  return { model, storage: stored };
 }

@@ -1,4 +1,5 @@
 // The unified model: a packed network plus the manifest that says what every task is and how it was made.
+import type { WeightStorage } from './compact-storage.ts';
 import { PaenetError } from '../common/errors.ts';
 import type { BackboneConfig } from './config.ts';
 import type { HeadSpec, SlotOptions } from './network.ts';
@@ -52,6 +53,8 @@ export interface Provenance {
   torchVersion: string;
   created: string;
   host?: string;
+  /** How a shipped model was built (recipe, data, compute time): written when it is shipped, opaque to PAE. */
+  build?: Record<string, unknown>;
 }
 
 /** A packed network and its task records. */
@@ -61,6 +64,9 @@ export class PaeModel {
     readonly tasks: TaskRecord[],
     readonly provenance: Provenance,
   ) {}
+
+  /** How the file it was read from stores its weights ('fp32' for a model built in memory): the ledger counts that way. */
+  weightStorage: WeightStorage = 'fp32';
 
   /** A new model with an empty backbone. */
   static create(config: BackboneConfig, provenance: Provenance): PaeModel {
@@ -81,6 +87,16 @@ export class PaeModel {
         'name one of the tasks listed (`paenet info MODEL` describes them)',
       );
     return t;
+  }
+
+  /**
+   * The input side in pixels task `t` computes at: each task may run at its own resolution (identity at 224 px,
+   * expression at 112 px: FER faces are 48 px), recorded in its `extra.inputSize`; older records use the backbone's.
+   */
+  inputSizeOf(t: TaskRecord | string): number {
+    const rec = typeof t === 'string' ? this.task(t) : t;
+    const s = rec.extra.inputSize;
+    return typeof s === 'number' && Number.isInteger(s) && s > 0 ? s : this.config.inputSize;
   }
 
   dispose(): void {

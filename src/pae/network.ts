@@ -1,7 +1,7 @@
 // PackableNet: the shared, owner-tagged backbone plus per-task BN and heads; computes any task by id.
 import { F, keep, nn, tensor, tidy, zeros, type Tensor } from '../engine/index.ts';
-import { ARCHITECTURES, type Architecture, type ChannelGroup, type TrunkOps } from './arch/index.ts';
-import { stageWidth, type BackboneConfig, type LayerSpec } from './config.ts';
+import { ARCHITECTURES, type Architecture, type TrunkOps } from './arch/index.ts';
+import { layerWeightShape, layerWidth, type BackboneConfig, type LayerSpec } from './config.ts';
 import { PackableLayer, type Sharing } from './packable-layer.ts';
 
 /** A task's output head. 'linear' = softmax classifier; 'arcface'/'cosface' = angular-margin over classes. */
@@ -88,13 +88,11 @@ export class PackableNet {
 
   /** [out, in] channels of a layer's weight at an expansion level (a depthwise conv's `in` is 1 per group). */
   width(spec: LayerSpec, level: number): [number, number] {
-    const group = (g: ChannelGroup): number => (g === 'rgb' ? 3 : g === 'embed' ? this.config.embedDim : stageWidth(this.config, g, level));
-    return [group(spec.output), spec.depthwise ? 1 : group(spec.input)];
+    return layerWidth(this.config, spec, level);
   }
 
   weightShape(spec: LayerSpec, level: number): number[] {
-    const [o, i] = this.width(spec, level);
-    return spec.kind === 'conv' ? [o, i, spec.kernel, spec.kernel] : [o, i];
+    return layerWeightShape(this.config, spec, level);
   }
 
   slot(task: number): TaskSlot {

@@ -17,12 +17,10 @@ export function packOwned(weight: Float32Array, owner: Uint8Array): Float32Array
  * counts disagree, so the caller can name the file it came from.
  */
 export function unpackOwned(owned: Float32Array, owner: Uint8Array): Float32Array | string {
+  let tagged = 0;
+  for (const t of owner) if (t !== 0) tagged++;
+  if (tagged !== owned.length) return `has ${owned.length} owned weights, its owner map tags ${tagged}`;
   const dense = new Float32Array(owner.length);
-  let j = 0;
-  for (let i = 0; i < owner.length; i++) {
-    if (owner[i] === 0) continue;
-    if (j === owned.length) return `has ${owned.length} owned weights, its owner map tags more`;
-    dense[i] = owned[j++]!;
-  }
-  return j === owned.length ? dense : `has ${owned.length} owned weights, its owner map tags ${j}`;
+  for (let i = 0, j = 0; i < owner.length; i++) if (owner[i] !== 0) dense[i] = owned[j++]!;
+  return dense;
 }

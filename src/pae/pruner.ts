@@ -1,11 +1,14 @@
 // Pruning a trained task (§3): frees its smallest weights in steps, retrains after each, and keeps the largest ratio
 // meeting the goal (PAE's gradual ladder), or one-shot to a fixed ratio kept whatever its accuracy (PackNet).
+// Data-parallel ranks each run the ladder: masks come from the same weights and accuracies from rank 0 (trainer),
+// so the ranks choose alike; the choice is compared across them before it is applied.
+import { world } from '../engine/index.ts';
 import type { EventSink, ProgressSink } from './events.ts';
 import type { PackableNet } from './network.ts';
 import { prunedRatio, releaseToRatio } from './ownership.ts';
 import { Snapshot } from './snapshot.ts';
 import type { TaskData } from './task-data.ts';
-import { trainTask } from './trainer.ts';
+import { disposeProgress, trainTask, type TrainProgress } from './trainer.ts';
 import type { PruneConfig, TrainConfig } from './train-config.ts';
 
 /**
@@ -77,19 +80,40 @@ export interface PruneProgress {
   records: RatioRecord[];
   /** Ratio of the state the choice rule would keep now. */
   candidateRatio: number;
-  /** The candidate's state (all layers, the task's BN and head). */
+  /** The candidate's state (all layers, the task's BN and head): the same object until another state replaces it. */
   candidate: Snapshot;
-  /** True when this step made its state the new candidate. */
-  candidateChanged: boolean;
+  /** Set inside a step (a checkpoint after one of its epochs): the step's ratio and training; `records` lacks it yet. */
+  step?: PruneStep;
+}
+
+/** A ladder step caught between two of its epochs. */
+export interface PruneStep {
+  ratio: number;
+  progress: TrainProgress;
+}
+
+/** What a ladder goes on from: the records so far, the candidate's state and maybe a step half done. */
+export interface PruneResume {
+  records: RatioRecord[];
+  candidateRatio: number;
+  candidate: Snapshot;
+  /** Continue this step from its checkpointed epoch (the network holds that epoch's state). */
+  step?: PruneStep;
 }
 
 export interface PruneOptions {
   events?: EventSink;
   progress?: ProgressSink;
-  /** Called after every step with the ladder's state (the CLI writes checkpoints here). */
+  /**
+   * Called after every step with the ladder's state, and after every epoch inside a step with `step` set (the CLI
+   * writes checkpoints here). The tensors stay the ladder's: valid during the call only.
+   */
   onStep?: (p: PruneProgress) => void;
-  /** Continue a ladder: the records so far and the candidate's state (the network holds the last step's state). */
-  resume?: { records: RatioRecord[]; candidateRatio: number; candidate: Snapshot };
+  /**
+   * Continue a ladder: the records so far and the candidate's state (the network holds the last step's state, or
+   * the state after `step`'s last epoch). The ladder takes the tensors over. Restore the global generator first.
+   */
+  resume?: PruneResume;
 }
 
 /** Whether `r` replaces `current` as the state to keep (the incremental form of `choose`). */
@@ -125,8 +149,16 @@ export async function gradualPrune(
   let candidateRecord = records.find((r) => r.ratio === (o.resume?.candidateRatio ?? 0))!;
   let previous = records.at(-1)!.ratio;
   const stoppedEarly = goal !== null && prune.stopBelowGoal && records.length > 1 && records.at(-1)!.accuracy < goal;
+  // A step checkpointed half way: taken over by the first step below, which must be the same one.
+  let within = o.resume?.step;
   try {
     for (const ratio of stoppedEarly ? [] : prune.ratios.filter((r) => r > previous)) {
+      const resumed = within;
+      within = undefined;
+      if (resumed && resumed.ratio !== ratio) {
+        disposeProgress(resumed.progress);
+        throw new Error(`paenet: the checkpoint is inside the step to ratio ${resumed.ratio}, but the ladder's next ratio is ${ratio}`);
+      }
       const rampIterations = Math.max(1, prune.rampEpochs * data.batchesPerEpoch);
       const start = previous;
       // Checkpoints count only once the mask sits at the step's ratio (after the ramp's last epoch).
@@ -142,6 +174,13 @@ export async function gradualPrune(
           checkpointFrom: lastRampEpoch,
           ...(o.events ? { events: o.events } : {}),
           ...(o.progress ? { progress: o.progress } : {}),
+          ...(resumed ? { resume: resumed.progress } : {}),
+          ...(o.onStep
+            ? {
+                onEpoch: (progress: TrainProgress) =>
+                  o.onStep!({ records, candidateRatio: candidateRecord.ratio, candidate, step: { ratio, progress } }),
+              }
+            : {}),
           onIteration: (it, _epoch, opt) => {
             // rampEpochs 0 = one-shot pruning (PackNet): the whole step's ratio at the first iteration.
             if (prune.rampEpochs <= 0) {
@@ -160,13 +199,12 @@ export async function gradualPrune(
       const record = { ratio, realised: prunedRatio(net, task), accuracy: result.best };
       records.push(record);
       o.events?.emit({ type: 'prune-step', task, ...record });
-      const changed = better(record, candidateRecord, pruning);
-      if (changed) {
+      if (better(record, candidateRecord, pruning)) {
         candidate.dispose();
         candidate = Snapshot.capture(net, [task]);
         candidateRecord = record;
       }
-      o.onStep?.({ records, candidateRatio: candidateRecord.ratio, candidate, candidateChanged: changed });
+      o.onStep?.({ records, candidateRatio: candidateRecord.ratio, candidate });
       previous = ratio;
       if (goal !== null && result.best < goal && prune.stopBelowGoal) {
         o.events?.emit({
@@ -178,7 +216,9 @@ export async function gradualPrune(
         break;
       }
     }
+    if (within) throw new Error(`paenet: the checkpoint is inside the step to ratio ${within.ratio}, which this ladder does not run`);
     const { chosen, reason } = choose(records, pruning);
+    world().agree(`task ${task}'s pruning records and kept ratio`, JSON.stringify({ records, kept: chosen.ratio }));
     if (chosen.ratio !== candidateRecord.ratio)
       throw new Error(`paenet: internal error: candidate ratio ${candidateRecord.ratio} != chosen ${chosen.ratio}`);
     candidate.restore(net);
@@ -186,5 +226,6 @@ export async function gradualPrune(
     return { records, chosen, reason };
   } finally {
     candidate.dispose();
+    if (within) disposeProgress(within.progress);
   }
 }

@@ -10,8 +10,12 @@ const NORM_NAMES = { weight: 'weight', bias: 'bias', runningMean: 'running_mean'
   string
 >;
 
-/** A layer's tensors: dense weights, owner tags, or (files only) the owned weights alone (see owned-weights.ts). */
-export function layerTensorName(layer: string, what: 'weight' | 'owner' | 'owned_weight'): string {
+/**
+ * A layer's tensors: dense weights and owner tags; in files also the owned weights alone (owned-weights.ts), the
+ * packed owner tags and the int8 scales of format 3 (compact-storage.ts).
+ */
+export type LayerTensor = 'weight' | 'owner' | 'owned_weight' | 'owner_packed' | 'owned_scale';
+export function layerTensorName(layer: string, what: LayerTensor): string {
   return `layer/${layer}/${what}`;
 }
 

@@ -1,11 +1,11 @@
-// analyze(photo): find the faces, crop each as the model was trained, run every task; verify(a, b) with the
-// model's calibrated threshold. No face, several faces, huge or corrupt images all have defined answers.
+// analyze(photo): find the faces, crop each as the model was trained (at every task's own input size), run every
+// task; verify(a, b) with the model's calibrated threshold. No face, several faces, huge or corrupt images all have defined answers.
 import type { PaeModel, TaskRecord } from '../pae/index.ts';
 import type { TaskAnswer } from '../tasks/index.ts';
 import { faceApiDetector, type DetectedFace, type FaceDetector } from './detector.ts';
 import { PaenetError } from '../common/errors.ts';
-import { decodePhoto, downscale, faceCrop, type Box, type Photo } from './photo.ts';
-import { createRuntime, type RuntimeKind, type TaskRuntime } from './runtime.ts';
+import { decodePhoto, downscale, faceCrops, type Box, type Photo } from './photo.ts';
+import { createRuntime, type FaceCrops, type RuntimeKind, type TaskRuntime } from './runtime.ts';
 import { compareFaces, faceDescriptor, type FaceComparison } from './same-person.ts';
 
 /** Detection runs on a copy whose longer side is at most this (boxes are mapped back to the photo). */
@@ -63,8 +63,8 @@ export class Analyzer {
     const t0 = performance.now();
     const { photo, faces, decodeMs } = await this.findFaces(input, source);
     const t2 = performance.now();
-    const size = this.model.config.inputSize;
-    const crops = await Promise.all(faces.map((f) => faceCrop(photo, f.box, size)));
+    const sizes = this.runtime.sizes;
+    const crops = await Promise.all(faces.map((f) => faceCrops(photo, f.box, sizes)));
     const answers = await this.runtime.run(crops);
     const t3 = performance.now();
     return {
@@ -91,15 +91,18 @@ export class Analyzer {
     return t;
   }
 
-  /** The largest face of a photo, as `verify` compares it: its box and its crop at the model's input size. */
+  /**
+   * The largest face of a photo, as `verify` compares it: its box and its crops at every size the runtime's tasks
+   * take (the identity task reads the one at its own size).
+   */
   async largestFace(
     input: string | Uint8Array,
     source = typeof input === 'string' ? input : 'upload',
-  ): Promise<{ box: Box; crop: Uint8Array }> {
+  ): Promise<{ box: Box; crops: FaceCrops }> {
     const { photo, faces } = await this.findFaces(input, source);
     if (faces.length === 0) throw new PaenetError('PAENET_IMAGE', `${source}: no face found`);
     const box = faces[0]!.box;
-    return { box, crop: await faceCrop(photo, box, this.model.config.inputSize) };
+    return { box, crops: await faceCrops(photo, box, this.runtime.sizes) };
   }
 
   /**
@@ -110,12 +113,11 @@ export class Analyzer {
     const t = this.identityTask(task);
     const threshold = t.extra.threshold;
     if (typeof threshold !== 'number') throw new Error(`paenet: identity task '${t.name}' has no calibrated threshold`);
-    const size = this.model.config.inputSize;
     const first = await this.largestFace(a, typeof a === 'string' ? a : 'first upload');
     const second = await this.largestFace(b, typeof b === 'string' ? b : 'second upload');
     const comparison = compareFaces(
-      await faceDescriptor(this.runtime, t, first.crop, size),
-      await faceDescriptor(this.runtime, t, second.crop, size),
+      await faceDescriptor(this.runtime, t, first.crops),
+      await faceDescriptor(this.runtime, t, second.crops),
       threshold,
     );
     return { task: t.name, ...comparison, faces: [first.box, second.box] };

@@ -127,7 +127,7 @@ export function buildServer(analyzer: Analyzer, o: ServerOptions = {}): FastifyI
   return app;
 }
 
-/** GET /v1/tasks: tasks, labels, metrics, module sizes, runtime and detector. */
+/** GET /v1/tasks: tasks (with their input sizes), labels, metrics, module sizes, runtime and detector. */
 function describeTasks(analyzer: Analyzer) {
   const model = analyzer.model;
   const ledger = computeLedger(model);
@@ -136,6 +136,8 @@ function describeTasks(analyzer: Analyzer) {
     tasks: model.tasks.map((t) => ({
       name: t.name,
       kind: t.kind,
+      // Each task takes face crops of its own side (the backbone's inputSize is the default).
+      inputSize: model.inputSizeOf(t),
       labels: t.labels,
       metric: t.metric,
       threshold: t.extra.threshold ?? null,

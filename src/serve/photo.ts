@@ -87,3 +87,8 @@ export async function faceCrop(p: Photo, box: Box, size: number): Promise<Uint8A
     .toBuffer();
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
+
+/** The face's crop at each side in `sizes` (each task takes its own input size), side → crop. */
+export async function faceCrops(p: Photo, box: Box, sizes: readonly number[]): Promise<Map<number, Uint8Array>> {
+  return new Map(await Promise.all(sizes.map(async (s) => [s, await faceCrop(p, box, s)] as const)));
+}

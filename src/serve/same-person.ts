@@ -5,7 +5,7 @@ import { cosineDistance, flipConcatEmbedding } from '../metrics/embedding.ts';
 import { samePerson } from '../metrics/threshold.ts';
 import type { TaskRecord } from '../pae/index.ts';
 import type { TaskAnswer } from '../tasks/index.ts';
-import type { TaskRuntime } from './runtime.ts';
+import type { FaceCrops, TaskRuntime } from './runtime.ts';
 
 /** The distance of two faces, the threshold it was held against, and the decision. */
 export interface FaceComparison {
@@ -23,12 +23,15 @@ export function mirrorCrop(crop: Uint8Array, size: number): Uint8Array {
 }
 
 /**
- * The verification descriptor of one face crop (HWC RGB at the model's input `size`). The crop and its mirror run
- * as one batch of two on every path: a batch's size and company can change the last float bits of a forward pass.
+ * The verification descriptor of one face (its crops, side → HWC RGB; the identity task reads the one at its own
+ * size). The crops and their mirrors run as one batch of two on every path: a batch's size and company can change
+ * the last float bits of a forward pass.
  */
-export async function faceDescriptor(runtime: TaskRuntime, task: TaskRecord, crop: Uint8Array, size: number): Promise<Float32Array> {
-  const [plain, mirrored] = await runtime.run([crop, mirrorCrop(crop, size)]);
-  return flipConcatEmbedding(embeddingOf(plain?.[task.name], task), embeddingOf(mirrored?.[task.name], task));
+export async function faceDescriptor(runtime: TaskRuntime, task: TaskRecord, crops: FaceCrops): Promise<Float32Array> {
+  const needed = [...crops].filter(([size]) => runtime.sizes.includes(size));
+  const mirrored = new Map(needed.map(([size, crop]) => [size, mirrorCrop(crop, size)]));
+  const [plain, flipped] = await runtime.run([crops, mirrored]);
+  return flipConcatEmbedding(embeddingOf(plain?.[task.name], task), embeddingOf(flipped?.[task.name], task));
 }
 
 function embeddingOf(answer: TaskAnswer | undefined, task: TaskRecord): number[] {

@@ -23,7 +23,7 @@ table{border-collapse:collapse;margin-top:1rem}td,th{border:1px solid #ccc;paddi
 <p><label><input type="checkbox" id="local"> run in this browser (the photo never leaves your machine)</label></p>
 <p id="status"></p>
 <div id="stage"></div>
-<h2>Modules</h2><table id="ledger"><tr><th>task</th><th>kind</th><th>metric</th><th>module MB</th></tr></table>
+<h2>Modules</h2><table id="ledger"><tr><th>task</th><th>kind</th><th>input px</th><th>metric</th><th>module MB</th></tr></table>
 <p id="total"></p>
 <script type="module" src="/app.mjs"></script>
 </body></html>`;

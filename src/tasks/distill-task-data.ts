@@ -1,6 +1,6 @@
 // TaskData that retrains a task to reproduce a frozen teacher's embeddings (pruning a pretrained net without labels).
-import { BatchLoader } from '../data/index.ts';
-import { F, noGrad, tensor, tidy, type Tensor } from '../engine/index.ts';
+import { BatchLoader, type Shard } from '../data/index.ts';
+import { F, noGrad, tensor, tidy, world, type Tensor } from '../engine/index.ts';
 import type { Batch, PackableNet, TaskData } from '../pae/index.ts';
 import type { ImageSet } from './image-set.ts';
 
@@ -13,6 +13,8 @@ export interface DistillTaskDataOptions {
   validate: (net: PackableNet, task: number) => Promise<number>;
   /** @default 32 */ batchSize?: number;
   /** @default 0 */ seed?: number;
+  /** Data-parallel place of this process (`batchSize` per rank). @default the joined world's */
+  shard?: Shard;
 }
 
 /**
@@ -26,6 +28,7 @@ export class DistillTaskData implements TaskData {
 
   constructor(private readonly o: DistillTaskDataOptions) {
     const batchSize = o.batchSize ?? 32;
+    const shard = o.shard ?? { rank: world().rank, size: world().size };
     this.loader = new BatchLoader(
       { pixels: o.images.pixels, labels: o.images.labels, size: o.images.size },
       // Flip and a small shift only: the teacher's embedding is the target, so heavy jitter would only add noise.
@@ -33,7 +36,8 @@ export class DistillTaskData implements TaskData {
         batchSize,
         seed: o.seed ?? 0,
         augment: { flipProb: 0.5, pad: 4, scale: [1, 1], brightness: 0.05, contrast: 0.05 },
-        dropLast: o.images.labels.length > batchSize,
+        dropLast: o.images.labels.length > batchSize * shard.size,
+        shard,
       },
     );
     this.batchesPerEpoch = this.loader.batchesPerEpoch;

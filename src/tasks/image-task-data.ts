@@ -1,6 +1,6 @@
 // TaskData over decoded images: shuffled, augmented batches from a worker thread, weighted cross-entropy.
-import { BatchLoader, type AugmentOptions } from '../data/index.ts';
-import { F, tensor, tidy, type Tensor } from '../engine/index.ts';
+import { BatchLoader, type AugmentOptions, type Shard } from '../data/index.ts';
+import { F, tensor, tidy, world, type Tensor } from '../engine/index.ts';
 import type { Batch, PackableNet, TaskData } from '../pae/index.ts';
 import type { ImageSet } from './image-set.ts';
 
@@ -15,6 +15,11 @@ export interface ImageTaskDataOptions {
   /** Per-class loss weights (e.g. the paper's (N − n_c)/n_c for expression). */
   classWeights?: number[];
   /** @default 0 */ labelSmoothing?: number;
+  /**
+   * Data-parallel place of this process: each rank reads its slice of every global batch (`batchSize` per rank, so
+   * the step sees batchSize × ranks images). @default the joined world's (one process: everything)
+   */
+  shard?: Shard;
 }
 
 /** The default training augmentation for 64×64 face crops. */
@@ -26,13 +31,16 @@ export class ImageTaskData implements TaskData {
   private readonly weights: Tensor | null;
 
   constructor(private readonly o: ImageTaskDataOptions) {
+    const batchSize = o.batchSize ?? 64;
+    const shard = o.shard ?? { rank: world().rank, size: world().size };
     this.loader = new BatchLoader(
       { pixels: o.train.pixels, labels: o.train.labels, size: o.train.size },
       {
-        batchSize: o.batchSize ?? 64,
+        batchSize,
         seed: o.seed ?? 0,
         augment: o.augment ?? FACE_AUGMENT,
-        dropLast: o.train.labels.length > (o.batchSize ?? 64),
+        dropLast: o.train.labels.length > batchSize * shard.size,
+        shard,
       },
     );
     this.batchesPerEpoch = this.loader.batchesPerEpoch;

@@ -26,3 +26,4 @@ export {
 } from './face-api-import.ts';
 export { importHumanFaceres, faceresPackageDir, faceresInputTransform, HUMAN_FACERES } from './faceres-import.ts';
 export { type PretrainedImport, type PretrainedSourceRecord } from './pretrained.ts';
+export { outputHash, taskOutputs } from './output-hash.ts';

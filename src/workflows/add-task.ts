@@ -30,8 +30,9 @@ import {
   type TaskRecord,
   type TrainConfig,
 } from '../pae/index.ts';
-import type { CheckpointDir } from './checkpoint.ts';
-import { manualSeed } from '../engine/index.ts';
+import { describeCheckpoint, disposeLoaded, type CheckpointDir } from './checkpoint.ts';
+import { manualSeed, world } from '../engine/index.ts';
+import { PaenetError } from '../common/errors.ts';
 import {
   FACE_AUGMENT,
   headFor,
@@ -66,6 +67,12 @@ export interface AddTaskSpec {
   /** @default 2 */ maxExpansions?: number;
   /** @default 1.2 */ expandRatio?: number;
   /** @default 64 */ batchSize?: number;
+  /**
+   * Input side in pixels this task trains and runs at (crops are resized to it). The backbone is fully
+   * convolutional with a global pool, so each task may pick the resolution that pays: FER's 48 px faces need less
+   * than identity does. @default the backbone's inputSize
+   */
+  inputSize?: number;
   /** @default 0 */ seed?: number;
   /** Use at most this many training / validation images (fast configurations). */
   limit?: { train?: number; val?: number };
@@ -90,6 +97,14 @@ export interface AddTaskSpec {
   packnetRatio?: number;
   /** Extra row filters on the manifest (column → value). */
   where?: Record<string, string>;
+}
+
+/** The task's input side: its own, or the backbone's; one clear error for a side the backbone cannot take. */
+export function taskInputSize(spec: { name: string; inputSize?: number }, backbone: number): number {
+  const s = spec.inputSize ?? backbone;
+  if (!Number.isInteger(s) || s < 32 || s > 512)
+    throw new PaenetError('PAENET_INPUT', `task '${spec.name}': input size ${s} must be a whole number of pixels in 32..512`);
+  return s;
 }
 
 /** Resumable runs: where checkpoints go, and whether to continue from them. */
@@ -233,8 +248,13 @@ async function loadTaskData(spec: AddTaskSpec, size: number, sinks: AddTaskSinks
 
 /**
  * Runs the whole PAE cycle for a new task and appends its record to the model's tasks. With checkpoints, the
- * state after training and after every pruning step is saved; with `resume`, the cycle continues from there
+ * state after every epoch of training and of pruning, after training and after every pruning step is saved (for PAE
+ * and PackNet: the other methods do not checkpoint inside a task); with `resume`, the cycle continues from there
  * (the checkpoint's model replaces `model`, which is then left untouched).
+ *
+ * Data-parallel (a joined engine `world()`): every rank calls it with the same arguments and trains its slice of
+ * each batch; only rank 0 reports (notes, events, progress) and writes checkpoints, and every rank ends with the
+ * same model and record.
  */
 export async function addTask(
   model: PaeModel,
@@ -242,22 +262,30 @@ export async function addTask(
   sinks: AddTaskSinks = {},
   ck: CheckpointOptions = {},
 ): Promise<AddTaskResult> {
+  const w = world();
+  return w.job(() => addTaskOnRank(model, spec, w.isMain ? sinks : {}, ck));
+}
+
+async function addTaskOnRank(model: PaeModel, spec: AddTaskSpec, sinks: AddTaskSinks, ck: CheckpointOptions): Promise<AddTaskResult> {
+  const w = world();
   let resumed: ReturnType<CheckpointDir['load']> | undefined;
   if (ck.resume) {
     if (!ck.checkpoints?.exists())
       throw new Error(`${ck.checkpoints?.dir ?? 'checkpoint'}: nothing to resume (no checkpoint for task '${spec.name}')`);
     resumed = ck.checkpoints.load();
-    if (resumed.state.taskName !== spec.name)
+    if (resumed.state.taskName !== spec.name) {
+      disposeLoaded(resumed);
       throw new Error(`${ck.checkpoints.dir}: checkpoint is for task '${resumed.state.taskName}', not '${spec.name}'`);
+    }
     model = resumed.model;
-    sinks.note?.(
-      `resuming '${spec.name}' from ${ck.checkpoints.dir} (stage ${resumed.state.stage}, ${resumed.state.records?.length ?? 0} pruning records)`,
-    );
+    sinks.note?.(`resuming '${spec.name}' from ${ck.checkpoints.dir} (${describeCheckpoint(resumed.state)})`);
   }
+  // Every rank must go on from the same point: a rank that read another checkpoint (or none) would diverge.
+  w.agree('the checkpoint to resume', resumed ? `step ${resumed.state.step}: ${describeCheckpoint(resumed.state)}` : 'none');
   if (model.tasks.some((t) => t.name === spec.name)) throw new Error(`paenet: the model already has a task named '${spec.name}'`);
   // Same seed, same data, same threads → the same run: weight init, dropout and expansion draws all come from here.
   manualSeed(spec.seed ?? 0);
-  const size = model.config.inputSize;
+  const size = taskInputSize(spec, model.config.inputSize);
   const label = labelOf(spec);
   const { train, val, pairSet, pairsFile, validate } = await loadTaskData(spec, size, sinks);
   const counts = classCounts(train.labels, train.classNames.length);
@@ -340,7 +368,8 @@ export async function addTask(
       sharing: spec.sharing ?? 'cumulative',
       ...(sinks.events ? { events: sinks.events } : {}),
       ...(sinks.progress ? { progress: sinks.progress } : {}),
-      ...(ck.checkpoints ? { onCheckpoint: checkpoint } : {}),
+      // Rank 0 writes the checkpoints (saving draws nothing, so the other ranks' runs stay the same without them).
+      ...(ck.checkpoints && w.isMain ? { onCheckpoint: checkpoint } : {}),
       ...(resumed ? { resume: resumed.resume } : {}),
     });
     // A 'trained' goal is known once the task is trained: record the value the pruning ladder was held to.
@@ -350,7 +379,8 @@ export async function addTask(
     if (pairSet) {
       // The identity classifier only served to learn the embedding: drop it from the model (it is most of the module's bytes).
       model.net.dropHead(id);
-      const report = evaluateVerificationTask(model.net, id, pairSet);
+      // Rank 0 measures; every rank records the same numbers.
+      const report = w.fromMainJson(w.isMain ? evaluateVerificationTask(model.net, id, pairSet) : null)!;
       extra.threshold = report.threshold;
       extra.verification = { accuracy: report.value, std: report.std, auc: report.auc, pairs: pairsFile };
     }

@@ -1,6 +1,6 @@
 // Prunes a model's newest identity task gradually to a verification goal, retraining by distillation from its unpruned self.
 import { existsSync } from 'node:fs';
-import { manualSeed } from '../engine/index.ts';
+import { manualSeed, setRngState, world } from '../engine/index.ts';
 import {
   cloneNet,
   DEFAULT_PRUNE,
@@ -21,7 +21,7 @@ import {
 } from '../pae/index.ts';
 import { DistillTaskData, loadImageSet, loadPairSet, type PairSet } from '../tasks/index.ts';
 import { decodeProgress, type AddTaskSinks } from './add-task.ts';
-import type { CheckpointDir } from './checkpoint.ts';
+import { describeCheckpoint, disposeLoaded, type CheckpointDir } from './checkpoint.ts';
 import { evaluateVerificationTask, verificationValidator, type VerificationReport } from '../tasks/evaluate.ts';
 
 export interface PruneTaskSpec {
@@ -55,27 +55,50 @@ export interface PruneTaskResult {
 /** Distillation defaults: short steps at a small lr, the teacher is already good. */
 export const DISTILL_TRAIN: Partial<TrainConfig> = { lr: 1e-4, weightDecay: 0 };
 
+/** Resumable prunes: checkpoints, whether to continue from them, and the unpruned model file (the teacher on resume). */
+export interface PruneCheckpointOptions {
+  checkpoints?: CheckpointDir;
+  resume?: boolean;
+  teacherFile?: string;
+}
+
 /**
  * Runs the pruning ladder on an already-trained identity task (e.g. an imported pretrained net). Only the newest
  * task can be pruned: later tasks compute with the weights of every earlier one, so freeing them would change them.
+ * Data-parallel as addTask: every rank distils on its slice of each batch, rank 0 reports, measures and checkpoints.
  */
 export async function pruneIdentityTask(
   model: PaeModel,
   spec: PruneTaskSpec,
   sinks: AddTaskSinks = {},
-  ck: { checkpoints?: CheckpointDir; resume?: boolean; teacherFile?: string } = {},
+  ck: PruneCheckpointOptions = {},
 ): Promise<PruneTaskResult> {
+  const w = world();
+  return w.job(() => pruneOnRank(model, spec, w.isMain ? sinks : {}, ck));
+}
+
+async function pruneOnRank(
+  model: PaeModel,
+  spec: PruneTaskSpec,
+  sinks: AddTaskSinks,
+  ck: PruneCheckpointOptions,
+): Promise<PruneTaskResult> {
+  const w = world();
   // The teacher is always the unpruned task: on resume, the model file (replaced only when pruning ends) still holds it.
   const teacherModel = ck.resume ? loadModel(ck.teacherFile ?? '') : undefined;
   const resumed = ck.resume ? ck.checkpoints?.load() : undefined;
   if (ck.resume && !resumed) throw new Error(`${ck.checkpoints?.dir ?? 'checkpoint'}: nothing to resume`);
   if (resumed) {
-    if (resumed.state.taskName !== spec.task)
+    if (resumed.state.taskName !== spec.task) {
+      disposeLoaded(resumed);
+      teacherModel?.dispose();
       throw new Error(`${ck.checkpoints!.dir}: checkpoint is for task '${resumed.state.taskName}', not '${spec.task}'`);
+    }
     model = resumed.model;
     model.tasks.push(resumed.provisional);
-    sinks.note?.(`resuming the pruning of '${spec.task}' from ${ck.checkpoints!.dir} (${resumed.state.records?.length ?? 0} ratios done)`);
+    sinks.note?.(`resuming the pruning of '${spec.task}' from ${ck.checkpoints!.dir} (${describeCheckpoint(resumed.state)})`);
   }
+  w.agree('the checkpoint to resume', resumed ? `step ${resumed.state.step}: ${describeCheckpoint(resumed.state)}` : 'none');
   const record = model.task(spec.task);
   const newest = model.tasks.at(-1)!;
   if (record !== newest)
@@ -87,7 +110,7 @@ export async function pruneIdentityTask(
   const pruneCfg: PruneConfig = { ...DEFAULT_PRUNE, ...spec.prune };
   validateRatios(pruneCfg.ratios);
   manualSeed(spec.seed ?? 0);
-  const size = model.config.inputSize;
+  const size = model.inputSizeOf(record);
   const pairSet: PairSet = await loadPairSet(spec.pairs, size, decodeProgress(sinks, 'decoding pair images'));
   const images = await loadImageSet(spec.data, {
     label: 'label',
@@ -109,7 +132,10 @@ export async function pruneIdentityTask(
     seed: spec.seed ?? 0,
   });
   try {
-    const before = resumed ? { ...evaluateVerificationTask(teacher, id, pairSet) } : evaluateVerificationTask(model.net, id, pairSet);
+    // Rank 0 measures, every rank gets the same numbers (the goal below depends on them).
+    const measure = (net: typeof teacher): VerificationReport =>
+      w.fromMainJson(w.isMain ? evaluateVerificationTask(net, id, pairSet) : null)!;
+    const before = measure(resumed ? teacher : model.net);
     const margin = spec.goalMargin ?? 0;
     const goal: GoalRecord =
       spec.goal === 'auto'
@@ -130,11 +156,13 @@ export async function pruneIdentityTask(
         model.tasks.splice(k, 0, record);
       }
     };
+    // The generator as it was at the checkpoint: the retraining's dropout draws go on from there.
+    if (resumed?.resume.rng) setRngState(resumed.resume.rng);
     const prune = await gradualPrune(model.net, id, data, trainCfg, pruneCfg, { kind: 'gradual', goal: goal.value }, before.value, {
       ...(sinks.events ? { events: sinks.events } : {}),
       ...(sinks.progress ? { progress: sinks.progress } : {}),
       ...(resumed?.resume.pruning ? { resume: resumed.resume.pruning } : {}),
-      ...(ck.checkpoints
+      ...(ck.checkpoints && w.isMain
         ? {
             onStep: (pruning: PruneProgress) =>
               checkpoint({ stage: 'pruning', trainedAccuracy: before.value, expansions: record.expansions, decisions: [], pruning }),
@@ -142,7 +170,7 @@ export async function pruneIdentityTask(
         : {}),
     });
     zeroFree(model.net);
-    const after = evaluateVerificationTask(model.net, id, pairSet);
+    const after = measure(model.net);
     record.goal = goal;
     record.metric = { name: 'verification-accuracy', value: after.value, trained: before.value };
     record.pruning = { records: prune.records, ratio: prune.chosen.ratio, reason: prune.reason };

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.ts';
 import { CHECKSUM_KEY, MANIFEST_KEY, modelChecksum } from '../../src/pae/model-file.ts';
+import { defaultModelPath } from '../../src/serve/default-model.ts';
 import { assertOneLineError, dataFile, nonEmptyLines, paenet, paenetAsync as run, tempDir, type CliResult } from './helpers.ts';
 
 const dir = tempDir('bad-input');
@@ -149,15 +150,15 @@ describe('bad input', { concurrency: 3 }, () => {
   });
 
   test('a model file of another format version is rejected as a version problem', async () => {
-    // Control: the same rewrite keeping the current version loads, so only the version differs in v3.pae.
-    const [same, v3, unsigned] = ['v2.pae', 'v3.pae', 'v3-unsigned.pae'].map((f) => join(dir, f)) as [string, string, string];
-    rewriteManifest(model, same, (m) => assert.equal(m.formatVersion, 2));
-    rewriteManifest(model, v3, (m) => void (m.formatVersion = 3));
+    // Control: the same rewrite keeping the current version loads, so only the version differs in v4.pae.
+    const [same, v4, unsigned] = ['v3.pae', 'v4.pae', 'v4-unsigned.pae'].map((f) => join(dir, f)) as [string, string, string];
+    rewriteManifest(model, same, (m) => assert.equal(m.formatVersion, 3));
+    rewriteManifest(model, v4, (m) => void (m.formatVersion = 4));
     // The same edit without re-signing is rejected too (the checksum covers the manifest).
-    rewriteManifest(model, unsigned, (m) => void (m.formatVersion = 3), false);
-    const [ok, bad, badUnsigned] = await all(['info', same, '--json'], ['predict', v3, FACE], ['info', unsigned]);
+    rewriteManifest(model, unsigned, (m) => void (m.formatVersion = 4), false);
+    const [ok, bad, badUnsigned] = await all(['info', same, '--json'], ['predict', v4, FACE], ['info', unsigned]);
     assert.equal(ok!.status, 0, ok!.stderr);
-    assertOneLineError(bad!, v3, /model format version 3 is not supported \(this paenet reads versions 1, 2\)/, UNSUPPORTED);
+    assertOneLineError(bad!, v4, /model format version 4 is not supported \(this paenet reads versions 1, 2, 3\)/, UNSUPPORTED);
     assertOneLineError(badUnsigned!, unsigned, /checksum/, MODEL_FILE);
   });
 
@@ -195,17 +196,19 @@ describe('bad input', { concurrency: 3 }, () => {
     assertOneLineError(e!, model, /no identity task/);
   });
 
-  test('add-task: --goal out of range, an unknown --kind and a taken name leave the model untouched', async () => {
+  test('add-task: --goal out of range, an unknown --kind, a taken name and a too small --input-size leave the model untouched', async () => {
     const before = sha(model);
     const base = ['add-task', model, '--kind', 'classify', '--data', manifest, '--label', 'gender'];
-    const [a, b, c] = await all(
+    const [a, b, c, d] = await all(
       [...base, '--name', 'x', '--goal', '2'],
       ['add-task', model, '--name', 'x', '--kind', 'regress', '--data', manifest, '--goal', 'none'],
       [...base, '--name', 'gender', '--goal', 'none'],
+      [...base, '--name', 'x', '--goal', 'none', '--input-size', '8'],
     );
     assertOneLineError(a!, '--goal', /accuracy in \[0, 1\], got 2/);
     assertOneLineError(b!, "'regress'", /unknown task kind 'regress' \(kinds: classify, identity\)/);
     assertOneLineError(c!, "'gender'", /already has a task named/);
+    assertOneLineError(d!, "task 'x'", /input size 8 must be a whole number of pixels in 32\.\.512/);
     assert.equal(sha(model), before);
     assert.ok(!existsSync(join(dir, 'model.x.ckpt')), 'no checkpoint folder for a refused run');
   });
@@ -234,6 +237,25 @@ describe('bad input', { concurrency: 3 }, () => {
     assertOneLineError(a!, ckpt, /left a checkpoint: add --resume to continue it, or delete the folder/);
     assertOneLineError(b!, join(ckpt, 'resume.json'), /checkpoint state/);
     assertOneLineError(c!, join(dir, 'nowhere.ckpt'), /nothing to resume/);
+  });
+
+  test('analyze, verify and serve without a model run the shipped one; without it in the checkout, one line says so', async () => {
+    const shipped = defaultModelPath();
+    if (existsSync(shipped)) {
+      // The shipped model is here: a face crop against itself is the same person by its calibrated threshold.
+      const r = await run('verify', FACE, FACE, '--json');
+      assert.equal(r.status, 0, r.stderr);
+      const out = JSON.parse(r.stdout) as { distance: number; same: boolean };
+      assert.ok(out.same && out.distance < 1e-5, r.stdout);
+    } else {
+      const results = await all(['analyze', FACE], ['verify', FACE, FACE, '--json'], ['serve', '--port', '0']);
+      for (const r of results)
+        assertOneLineError(r, shipped, /the shipped model is not in this checkout yet; pass a model file/, NOT_FOUND);
+    }
+    // Named twice (option and a *.pae argument), or verify given one crop: usage errors, before any model loads.
+    const [twice, one] = await all(['analyze', '--model', model, model, FACE], ['verify', '--model', model, FACE]);
+    assertOneLineError(twice!, `--model ${model}`, /name the model once/, USAGE);
+    assertOneLineError(one!, FACE, /verify compares two face crops, got 1/, USAGE);
   });
 
   test('usage errors exit 2', async () => {

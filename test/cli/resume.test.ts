@@ -1,5 +1,6 @@
 // Resumable add-task: a run killed (SIGKILL) during gradual pruning leaves the model file as it was; the same
-// command with --resume finishes the ladder without redoing the steps done before the crash.
+// command with --resume finishes the ladder without redoing the steps done before the crash. Killed during
+// training, it goes on from the last epoch checkpointed and ends with the model an uninterrupted run makes.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -7,7 +8,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cliEnv, dataFile, paenet, paenetJson, repoRoot, tempDir } from './helpers.ts';
+import { loadModel, type PaeModel } from '../../src/pae/index.ts';
+import { stateTensors } from '../../src/pae/state-dict.ts';
+import { cliEnv, dataFile, paenet, paenetAsync, paenetJson, repoRoot, tempDir } from './helpers.ts';
 
 const dir = tempDir('resume');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,6 +21,7 @@ const sha = (path: string): string => createHash('sha256').update(readFileSync(p
 interface ResumeState {
   stage: string;
   records?: { ratio: number }[];
+  training?: { epoch: number };
 }
 interface Task {
   name: string;
@@ -121,6 +125,81 @@ test('add-task killed during pruning resumes with --resume: model untouched mean
   assert.equal(steps.length, RATIOS.length);
   assert.deepEqual(steps, RATIOS);
 });
+
+test("add-task killed during training resumes from its last epoch: the model is the uninterrupted run's, bit for bit", async () => {
+  const EPOCHS = 4;
+  const args = (model: string) => [
+    'add-task',
+    model,
+    ...['--name', 'gender', '--kind', 'classify', '--label', 'gender', '--goal', 'none'],
+    ...['--data', dataFile('utkface-agegender', 'manifest.csv'), '--limit-train', '400', '--limit-val', '150'],
+    ...['--epochs', String(EPOCHS), '--lr', '3e-3', '--batch-size', '32', '--prune-ratios', '0.5', '--prune-epochs', '1'],
+  ];
+  const [killedModel, wholeModel] = [join(dir, 'killed.pae'), join(dir, 'whole.pae')];
+  for (const m of [killedModel, wholeModel]) assert.equal(paenet('init', m, '--arch', 'tiny').status, 0);
+  const whole = paenetAsync(...args(wholeModel), '--quiet');
+
+  // 1. Killed as soon as an epoch of training is checkpointed.
+  const ckpt = join(dir, 'killed.gender.ckpt');
+  const child = spawn(process.execPath, ['bin/paenet.mjs', '--threads', '1', ...args(killedModel), '--quiet'], {
+    cwd: repoRoot,
+    env: cliEnv(),
+    stdio: 'ignore',
+  });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  let running = true;
+  void exited.then(() => void (running = false));
+  const deadline = Date.now() + 90_000;
+  while (running && Date.now() < deadline && readState(join(ckpt, 'resume.json'))?.stage !== 'training') await sleep(20);
+  child.kill('SIGKILL');
+  assert.equal(await exited, 'SIGKILL', 'killed mid-run, not finished');
+  const state = readState(join(ckpt, 'resume.json'));
+  assert.equal(state?.stage, 'training', 'killed during training, after an epoch checkpoint');
+  const epoch = state.training!.epoch;
+  assert.ok(epoch >= 1 && epoch < EPOCHS, `after epoch ${epoch} of ${EPOCHS}`);
+  const log = join(dir, 'killed.gender.events.jsonl');
+  const linesBefore = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '').length;
+
+  // 2. --resume says where it goes on from and trains only the epochs after it.
+  const resumed = paenet(...args(killedModel), '--resume');
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.match(resumed.stderr, new RegExp(`resuming 'gender' from .*killed\\.gender\\.ckpt \\(stage training, after epoch ${epoch}\\)`));
+  const later = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .slice(linesBefore);
+  const trained = later
+    .map((l) => JSON.parse(l) as { type: string; phase?: string; epoch?: number })
+    .filter((e) => e.type === 'epoch' && e.phase === 'train');
+  assert.deepEqual(
+    trained.map((e) => e.epoch),
+    Array.from({ length: EPOCHS - epoch }, (_, i) => epoch + i),
+  );
+  assert.ok(!existsSync(ckpt), 'checkpoint folder removed');
+
+  // 3. The same weights, BN and head as the run that was never interrupted.
+  const w = await whole;
+  assert.equal(w.status, 0, w.stderr);
+  const [a, b] = [loadModel(killedModel), loadModel(wholeModel)];
+  try {
+    assert.deepEqual(tensorBytes(a), tensorBytes(b));
+    assert.deepEqual(a.tasks[0]!.pruning, b.tasks[0]!.pruning);
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
+});
+
+function tensorBytes(m: PaeModel): Map<string, string> {
+  return new Map(
+    [...stateTensors(m.net)].map(([k, t]) => {
+      const d = t.data();
+      return [k, Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('base64')] as const;
+    }),
+  );
+}
 
 /** Ratios of the 'prune-step' events in the JSONL event log, in order. */
 function pruneSteps(log: string): number[] {

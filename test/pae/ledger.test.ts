@@ -4,8 +4,12 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { DTYPE_SIZE, readSafetensors, type TensorRecord } from '../../src/io/safetensors.ts';
 import { computeLedger } from '../../src/pae/ledger.ts';
-import { saveModel } from '../../src/pae/model-file.ts';
+import { saveModel, type Manifest } from '../../src/pae/model-file.ts';
 import { handModel, tempDir } from './helpers.ts';
+
+/** Weights of a hand-model layer, from a tensor name `layer/<name>/...`. */
+const LAYER_NUMEL: Record<string, number> = { conv0: 216, conv1: 1224, conv2: 5355, embed: 1120 };
+const numelOf = (name: string): number => LAYER_NUMEL[name.split('/')[1]!]!;
 
 const bytesOf = (tensors: Map<string, TensorRecord>, keep: (name: string) => boolean): number =>
   [...tensors].filter(([name]) => keep(name)).reduce((n, [, r]) => n + r.data.byteLength, 0);
@@ -23,10 +27,12 @@ test("computeLedger's numbers equal the file's tensors and add up", async () => 
     }
 
     // Whole file: every tensor's bytes; by hand 4 B × 5707 owned weights (the 2208 free ones are not stored)
-    // + 1 B × 7915 owner tags + BN (1408 + 1472) + heads (4·33·4 + 3·33·4) = 34547.
+    // + 7915 owner tags at 2 bits (tags 0..2), per layer ⌈216/4⌉ + ⌈1224/4⌉ + ⌈5355/4⌉ + ⌈1120/4⌉ = 54 + 306 + 1339 + 280
+    // = 1979 B + BN (1408 + 1472) + heads (4·33·4 + 3·33·4) = 28611.
     const fileBytes = bytesOf(tensors, () => true);
     assert.equal(ledger.fileTensorBytes, fileBytes);
-    assert.equal(fileBytes, 34547);
+    assert.equal(fileBytes, 28611);
+    assert.deepEqual(ledger.storage, { weights: 'fp32', ownerBits: 2 });
     assert.ok(
       ledger.layers.every((l) => l.sparse),
       'a finished model stores owned weights only',
@@ -38,8 +44,9 @@ test("computeLedger's numbers equal the file's tensors and add up", async () => 
     );
     assert.equal(
       ledger.ownerBytes,
-      bytesOf(tensors, (n) => n.endsWith('/owner')),
+      bytesOf(tensors, (n) => n.endsWith('/owner_packed')),
     );
+    assert.equal(ledger.ownerBytes, 1979);
     assert.equal(
       ledger.storedWeightBytes,
       bytesOf(tensors, (n) => n.endsWith('/owned_weight')),
@@ -49,8 +56,10 @@ test("computeLedger's numbers equal the file's tensors and add up", async () => 
     // The dense unified model it stands for: every weight at 4 B.
     assert.equal(ledger.denseBytes, 4 * ledger.totalWeights + perTaskBytes);
 
-    // Owner counts straight from the file's owner maps.
-    const owners = [...tensors].filter(([n]) => n.endsWith('/owner')).flatMap(([, r]) => [...r.data]);
+    // Owner counts straight from the file's owner maps (unpacked here from their 2-bit tags).
+    const owners = [...tensors]
+      .filter(([n]) => n.endsWith('/owner_packed'))
+      .flatMap(([n, r]) => [...r.data].flatMap((b) => [0, 2, 4, 6].map((s) => (b >> s) & 3)).slice(0, numelOf(n)));
     const count = (id: number): number => owners.filter((o) => o === id).length;
     assert.equal(ledger.totalWeights, 7915);
     assert.equal(owners.length, 7915);
@@ -103,7 +112,62 @@ test("computeLedger's numbers equal the file's tensors and add up", async () => 
     assert.equal(4 * (ledger.totalWeights - ledger.freeWeights) + ledger.ownerBytes + perTask, fileBytes);
     // Two individual nets of the unexpanded backbone: 4 B × (7000 weights + 4·88 BN) + their heads (528, 396).
     assert.equal(ledger.individualBytes, 2 * 4 * (7000 + 352) + 528 + 396);
-    assert.equal(ledger.fractionOfIndividual, 34547 / ledger.individualBytes);
+    assert.equal(ledger.fractionOfIndividual, 28611 / ledger.individualBytes);
+  } finally {
+    model.dispose();
+    cleanup();
+  }
+});
+
+test('for fp16 and int8 storage the ledger counts the bytes the file stores, per task and in all', async () => {
+  const model = handModel();
+  const { dir, cleanup } = tempDir();
+  try {
+    const fp32 = computeLedger(model);
+    for (const weights of ['fp16', 'int8'] as const) {
+      const ledger = computeLedger(model, weights);
+      const path = join(dir, `${weights}.pae`);
+      saveModel(model, path, { weights });
+      const { tensors, metadata } = await readSafetensors(path);
+      assert.deepEqual(ledger.storage, { weights, ownerBits: 2 });
+      assert.deepEqual(
+        (JSON.parse(metadata.paenet!) as Manifest).ledger,
+        JSON.parse(JSON.stringify(ledger)),
+        'the manifest records this ledger',
+      );
+      assert.equal(
+        ledger.fileTensorBytes,
+        bytesOf(tensors, () => true),
+        `${weights}: file bytes`,
+      );
+      assert.equal(
+        ledger.storedWeightBytes,
+        bytesOf(tensors, (n) => /\/owned_(weight|scale)$/.test(n)),
+        `${weights}: weight bytes`,
+      );
+      assert.equal(ledger.ownerBytes, fp32.ownerBytes, 'owner maps pack the same whatever the weights');
+      // Groups per task, straight from the file: the output channels in which the task owns a weight.
+      const groups = new Map<number, number>();
+      for (const [name, r] of tensors) {
+        if (!name.endsWith('/owner_packed')) continue;
+        const tags = [...r.data].flatMap((b) => [0, 2, 4, 6].map((s) => (b >> s) & 3)).slice(0, numelOf(name));
+        const shape = model.net.layers.find((l) => name === `layer/${l.spec.name}/owner_packed`)!.weight.shape;
+        const per = tags.length / shape[0]!;
+        for (let c = 0; c < shape[0]!; c++)
+          for (const t of new Set(tags.slice(c * per, (c + 1) * per))) if (t !== 0) groups.set(t, (groups.get(t) ?? 0) + 1);
+      }
+      for (const t of ledger.tasks) {
+        const scales = weights === 'int8' ? 4 * groups.get(t.id)! : 0;
+        assert.equal(t.weightBytes, (weights === 'fp16' ? 2 : 1) * t.ownedWeights + scales, `${weights} task ${t.id} weight bytes`);
+        assert.equal(t.moduleBytes, t.weightBytes + t.maskBytes + t.bnBytes + t.headBytes);
+      }
+      assert.equal(
+        ledger.tasks.reduce((n, t) => n + t.weightBytes, 0),
+        ledger.storedWeightBytes,
+        'every stored weight and scale belongs to one task',
+      );
+      assert.ok(ledger.fileTensorBytes < fp32.fileTensorBytes);
+    }
   } finally {
     model.dispose();
     cleanup();

@@ -181,9 +181,16 @@ test('a manifest that does not match the tensors is rejected', () => {
     // A reshaped owner map (same bytes, so the checksum still matches) is caught by the shape check.
     const reshaped = savedModel(dir, 'reshaped.pae');
     const { tensors, metadata } = decodeSafetensors(readFileSync(reshaped), reshaped);
-    tensors.set('layer/conv1/owner', { ...tensors.get('layer/conv1/owner')!, shape: [17, 72] });
+    tensors.set('layer/conv1/owner_packed', { ...tensors.get('layer/conv1/owner_packed')!, shape: [2, 153] });
     writeFileSync(reshaped, Buffer.concat(encodeSafetensors(tensors, metadata)));
-    assertRejected(reshaped, /tensor layer\/conv1\/owner has shape \[17,72\], expected \[17,8,3,3\]/);
+    assertRejected(reshaped, /tensor layer\/conv1\/owner_packed has shape \[2,153\], expected a 1-d tensor/);
+    // A dense weight of the wrong shape (a file edited and re-signed) is caught the same way.
+    const dense = savedModel(dir, 'dense.pae');
+    rewriteFile(dense, (t) => {
+      t.delete('layer/conv1/owned_weight');
+      t.set('layer/conv1/weight', recordFromTyped(new Float32Array(1224), [17, 72]));
+    });
+    assertRejected(dense, /tensor layer\/conv1\/weight has shape \[17,72\], expected \[17,8,3,3\]/);
     const arch = savedModel(dir, 'arch.pae');
     rewriteManifest(arch, (m) => void ((m.backbone as { arch: string }).arch = 'vgg'));
     assertRejected(arch, /invalid backbone config \(unknown arch vgg\)/);
@@ -234,12 +241,16 @@ test('a version 1 file (every layer dense) still loads, to the same model', () =
   withHandModel((model, x, dir) => {
     const path = join(dir, 'v1.pae');
     saveModel(model, path);
-    // Rewritten as version 1 wrote it: dense `weight` tensors, free weights stored as their zeros.
+    // Rewritten as version 1 wrote it: dense `weight` tensors, free weights stored as their zeros, a byte per owner
+    // tag, no storage record.
     rewriteFile(path, (tensors, m) => {
       for (const l of model.net.layers) {
         tensors.delete(`layer/${l.spec.name}/owned_weight`);
+        tensors.delete(`layer/${l.spec.name}/owner_packed`);
         tensors.set(`layer/${l.spec.name}/weight`, recordFromTyped(weightsOf(l), l.weight.shape));
+        tensors.set(`layer/${l.spec.name}/owner`, recordFromTyped(ownersOf(l), l.weight.shape));
       }
+      delete (m as Partial<Manifest>).storage;
       m.formatVersion = 1;
     });
     assertLoadsAs(path, model, x);
@@ -249,8 +260,8 @@ test('owned weights that do not match the owner map are rejected', () => {
   const { dir, cleanup } = tempDir();
   try {
     for (const [name, edit, problem] of [
-      ['short.pae', (n: number) => n - 1, /tensor layer\/conv2\/owned_weight has \d+ owned weights, its owner map tags more/],
-      ['long.pae', (n: number) => n + 1, /tensor layer\/conv2\/owned_weight has \d+ owned weights, its owner map tags \d+/],
+      ['short.pae', (n: number) => n - 1, /tensor layer\/conv2\/owned_weight has 3828 owned weights, its owner map tags 3829/],
+      ['long.pae', (n: number) => n + 1, /tensor layer\/conv2\/owned_weight has 3830 owned weights, its owner map tags 3829/],
     ] as const) {
       const path = savedModel(dir, name);
       rewriteFile(path, (tensors) => {

@@ -1,14 +1,21 @@
 // analyze(photo) on real photos that ship in a face-detector package: faces found, every task answered per face,
-// the ONNX and libtorch runtimes agreeing; verify; and defined answers for no face, corrupt and huge images.
+// the ONNX and libtorch runtimes agreeing (also with tasks at different input sizes); verify; and defined answers
+// for no face, corrupt and huge images.
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
 import { saveModel, type PaeModel } from '../../src/pae/index.ts';
+import { analyze, verify } from '../../src/index.ts';
 import { Analyzer, type Analysis } from '../../src/serve/analyze.ts';
+import { defaultModelPath } from '../../src/serve/default-model.ts';
+import { buildServer } from '../../src/serve/http.ts';
+import { torchOutput } from '../../src/serve/onnx/parity.ts';
+import { decodePhoto, faceCrop } from '../../src/serve/photo.ts';
+import { unlabelledSet, type TaskAnswer } from '../../src/tasks/index.ts';
 import { assertOneLineError, paenet, paenetJson, tempDir } from '../cli/helpers.ts';
-import { GROUP_PHOTO, PORTRAIT_PHOTO, servingModel } from './models.ts';
+import { GROUP_PHOTO, mixedSizeModel, PORTRAIT_PHOTO, servingModel } from './models.ts';
 
 const dir = tempDir('analyze');
 
@@ -55,6 +62,81 @@ test('the ONNX runtime and the libtorch forward give the same answers', async ()
     assert.equal(a.label, b.label);
     assert.ok(Math.abs(a.scores.male! - b.scores.male!) < 1e-4);
   }
+});
+
+/** An answer's numbers: the embedding, or the scores in label order. */
+const numbersOf = (a: TaskAnswer | undefined): number[] => (a?.kind === 'identity' ? a.embedding : Object.values(a?.scores ?? {}));
+
+test('tasks at different input sizes (identity 150 px, gender 112 px): each reads its own crop, on both runtimes', async () => {
+  const mixed = mixedSizeModel();
+  const here = await Analyzer.create(mixed, { detector: onnx.detector });
+  const there = await Analyzer.create(mixed, { runtime: 'libtorch', detector: onnx.detector });
+  try {
+    assert.deepEqual(here.runtime.sizes, [150, 112]);
+    const [a, b] = [await here.analyze(GROUP_PHOTO), await there.analyze(GROUP_PHOTO)];
+    assert.equal(a.faces.length, group.faces.length);
+    assert.equal(b.faces.length, group.faces.length);
+    const photo = await decodePhoto(GROUP_PHOTO);
+    for (const [i, f] of a.faces.entries()) {
+      for (const task of ['identity', 'gender']) {
+        const [u, v] = [numbersOf(f.tasks[task]), numbersOf(b.faces[i]!.tasks[task])];
+        assert.ok(u.length > 0 && u.length === v.length, `face ${i} ${task}`);
+        assert.ok(
+          u.every((x, k) => Math.abs(x - v[k]!) < 1e-4),
+          `face ${i} ${task}: onnx and libtorch agree`,
+        );
+      }
+      // Identity kept its size: the same embedding as in the single-size model.
+      const single = numbersOf(group.faces[i]!.tasks.identity);
+      assert.ok(
+        numbersOf(f.tasks.identity).every((x, k) => Math.abs(x - single[k]!) < 1e-4),
+        `face ${i}: identity unchanged`,
+      );
+      // Gender was computed on the 112-px crop of the face: the libtorch forward on that crop gives its scores.
+      const crop = await faceCrop(photo, f.box, 112);
+      const direct = torchOutput(mixed, mixed.tasks[1]!, unlabelledSet(crop, 112, 'direct'));
+      assert.ok(
+        numbersOf(f.tasks.gender).every((x, k) => Math.abs(x - direct[k]!) < 1e-4),
+        `face ${i}: gender from its 112-px crop`,
+      );
+    }
+    const self = await here.verify(PORTRAIT_PHOTO, PORTRAIT_PHOTO);
+    assert.ok(self.same && self.distance < 1e-5, `distance ${self.distance}`);
+    const app = buildServer(here);
+    try {
+      const info = (await app.inject({ method: 'GET', url: '/v1/tasks' })).json<{ tasks: { name: string; inputSize: number }[] }>();
+      assert.deepEqual(
+        info.tasks.map((t) => [t.name, t.inputSize]),
+        [
+          ['identity', 150],
+          ['gender', 112],
+        ],
+      );
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await here.dispose();
+    await there.dispose();
+    mixed.dispose();
+  }
+});
+
+test('the API without a model runs the shipped one (one line when this checkout lacks it); with one, that one', async () => {
+  const detector = onnx.detector;
+  const shipped = defaultModelPath();
+  if (existsSync(shipped)) {
+    assert.equal((await analyze(PORTRAIT_PHOTO, { detector })).faces.length, 1);
+    assert.ok((await verify(PORTRAIT_PHOTO, PORTRAIT_PHOTO, { detector })).same);
+  } else {
+    const missing = (e: Error & { code?: string }) =>
+      e.code === 'PAENET_NOT_FOUND' && e.message === `${shipped}: the shipped model is not in this checkout yet; pass a model file`;
+    await assert.rejects(analyze(PORTRAIT_PHOTO, { detector }), missing);
+    await assert.rejects(verify(PORTRAIT_PHOTO, PORTRAIT_PHOTO, { detector }), missing);
+  }
+  const mine = await analyze(model, PORTRAIT_PHOTO, { detector, tasks: ['gender'] });
+  assert.deepEqual(Object.keys(mine.faces[0]!.tasks), ['gender']);
+  assert.equal((await verify(model, PORTRAIT_PHOTO, PORTRAIT_PHOTO, { detector, task: 'identity' })).threshold, 0.06);
 });
 
 test('verify: a face against itself is the same person; a photo without a face is a one-line error', async () => {

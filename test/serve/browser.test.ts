@@ -1,5 +1,6 @@
 // The web page in headless Debian Chromium: upload a photo, the faces and every module's answer appear; the
-// in-browser mode (face-api detector + the exported ONNX model on onnxruntime-web) agrees with the server.
+// in-browser mode (face-api detector + the exported ONNX model on onnxruntime-web) agrees with the server. The model's
+// tasks take different input sizes, so the browser feeds each graph input its own crops.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
@@ -9,7 +10,7 @@ import type { PaeModel } from '../../src/pae/index.ts';
 import { Analyzer, type Analysis } from '../../src/serve/analyze.ts';
 import { buildServer } from '../../src/serve/http.ts';
 import { exportOnnx } from '../../src/serve/onnx/export-model.ts';
-import { GROUP_PHOTO, servingModel } from './models.ts';
+import { GROUP_PHOTO, mixedSizeModel } from './models.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -20,7 +21,7 @@ let browser: Browser;
 let page: Page;
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `Debian Chromium not found at ${CHROMIUM} (npm test's setup installs it: apt-get install chromium)`);
-  model = servingModel();
+  model = mixedSizeModel();
   analyzer = await Analyzer.create(model);
   app = buildServer(analyzer, { onnx: exportOnnx(model).bytes });
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -55,8 +56,15 @@ const iou = (a: number[], b: number[]): number => {
 
 let server: Analysis;
 test('the page lists the modules, and a photo sent to the server comes back boxed with every answer', async () => {
-  const rows = await page.$$eval('#ledger tr', (trs) => trs.slice(1).map((r) => r.querySelector('td')?.textContent));
-  assert.deepEqual(rows, ['identity', 'gender']);
+  const rows = await page.$$eval('#ledger tr', (trs) => trs.slice(1).map((r) => [...r.querySelectorAll('td')].map((d) => d.textContent)));
+  assert.deepEqual(
+    rows.map((r) => [r[0], r[2]]),
+    [
+      ['identity', '150'],
+      ['gender', '112'],
+    ],
+    'each module with its input size',
+  );
   server = await upload(false);
   assert.ok(server.faces.length >= 8, `${server.faces.length} faces`);
   assert.equal(await page.locator('#stage .face').count(), server.faces.length);

@@ -69,12 +69,12 @@ test('GET /healthz and /v1/tasks: the manifest with labels and module sizes', as
   assert.equal(h.statusCode, 200);
   assert.equal(h.json<{ ok: boolean }>().ok, true);
   const t = await app.inject({ method: 'GET', url: '/v1/tasks' });
-  const info = t.json<{ tasks: { name: string; labels: string[]; moduleBytes: number }[]; runtime: string }>();
+  const info = t.json<{ tasks: { name: string; labels: string[]; inputSize: number; moduleBytes: number }[]; runtime: string }>();
   assert.deepEqual(
-    info.tasks.map((x) => [x.name, x.labels]),
+    info.tasks.map((x) => [x.name, x.labels, x.inputSize]),
     [
-      ['identity', []],
-      ['gender', ['male', 'female']],
+      ['identity', [], 150],
+      ['gender', ['male', 'female'], 150],
     ],
   );
   assert.ok(info.tasks.every((x) => x.moduleBytes > 0));

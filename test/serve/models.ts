@@ -53,3 +53,10 @@ export function servingModel(): PaeModel {
   model.tasks[1] = { ...model.tasks[1]!, name: 'gender', labels: ['male', 'female'] };
   return model;
 }
+
+/** The serving model with its tasks at different input sizes: identity at face-api's 150 px, gender at 112 px. */
+export function mixedSizeModel(): PaeModel {
+  const model = servingModel();
+  model.tasks[1]!.extra.inputSize = 112;
+  return model;
+}

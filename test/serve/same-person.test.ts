@@ -40,12 +40,13 @@ before(async () => {
   analyzer = await Analyzer.create(model, { runtime: 'libtorch' });
   app = buildServer(analyzer);
   await app.ready();
-  const size = model.config.inputSize;
+  const size = model.inputSizeOf(model.tasks[0]!);
   for (const [name, photo] of [
     ['portrait.png', PORTRAIT_PHOTO],
     ['group.png', GROUP_PHOTO],
   ] as const) {
-    const { crop } = await analyzer.largestFace(photo);
+    // The identity task's crop: the one its descriptor is computed from.
+    const crop = (await analyzer.largestFace(photo)).crops.get(size)!;
     const file = join(dir, name);
     // PNG is lossless: the CLI decodes exactly the crop the API compared.
     await sharp(crop, { raw: { width: size, height: size, channels: 3 } })

@@ -22,6 +22,7 @@ interface Options {
   epochs?: string;
   lr?: string;
   batchSize: string;
+  inputSize?: string;
   pruneRatios?: string;
   pruneEpochs?: string;
   maxExpansions: string;
@@ -66,6 +67,7 @@ export function specFromOptions(o: Options): AddTaskSpec {
     },
     maxExpansions: num('--max-expansions', o.maxExpansions),
     batchSize: num('--batch-size', o.batchSize),
+    ...(o.inputSize ? { inputSize: num('--input-size', o.inputSize) } : {}),
     seed: num('--seed', o.seed),
     classWeights: o.classWeights as AddTaskSpec['classWeights'],
     identityHead: o.head as AddTaskSpec['identityHead'],
@@ -115,6 +117,7 @@ export function registerAddTask(program: Command): void {
     .option('--epochs <n>', 'maximum training epochs (default 30)')
     .option('--lr <x>', 'training learning rate (default 1e-3, Adam)')
     .option('--batch-size <n>', 'batch size', '64')
+    .option('--input-size <px>', "the task's input side in pixels (default: the backbone's)")
     .option('--prune-ratios <list>', 'pruning ratios, e.g. 0.1,0.2,...,0.9 (default)')
     .option('--prune-epochs <n>', 'epochs per pruning step (default 4)')
     .option('--max-expansions <n>', 'expansions allowed for this task', '2')

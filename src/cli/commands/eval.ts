@@ -44,7 +44,8 @@ export function registerEval(program: Command): void {
       const model = openModel(file);
       try {
         const t = model.task(o.task);
-        const size = model.config.inputSize;
+        // The task's own input side: it was trained (and calibrated) on crops of that size.
+        const size = model.inputSizeOf(t);
         if (t.kind === 'identity' || isPairsFile(o.data)) {
           if (t.kind !== 'identity') throw new Error(`${o.data}: a pairs file needs an identity task; '${t.name}' is ${t.kind}`);
           const r = evaluateVerificationTask(model.net, t.id, await loadPairSet(o.data, size));

@@ -1,5 +1,4 @@
 // paenet experiment CONFIG: a task sequence packed with PAE vs individual networks, with a markdown report.
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -9,19 +8,10 @@ import { writeExperimentPlots } from '../../report/plots.ts';
 import { experimentMarkdown } from '../../report/markdown.ts';
 import { JsonlEventLog } from '../../pae/index.ts';
 import { printJson, stderrNotes } from '../format.ts';
-import { provenance } from '../model-io.ts';
+import { gitCommit, provenance } from '../model-io.ts';
+import { shipAndReport } from './ship.ts';
 import { parsePrecision, precisionNote, precisionOption } from '../precision.ts';
 import { terminalProgress } from '../progress.ts';
-
-/** The commit the run's code comes from, `+modified` when tracked files differ from it (taken at the start: a long run must not name a later HEAD). */
-function commit(): string {
-  const git = (...args: string[]): string => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  try {
-    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') ? '+modified' : ''}`;
-  } catch {
-    return 'unknown';
-  }
-}
 
 export function registerExperiment(program: Command): void {
   precisionOption(program.command('experiment'))
@@ -46,7 +36,7 @@ export function registerExperiment(program: Command): void {
       if (precision) cfg.train = { ...cfg.train, precision };
       mkdirSync(cfg.output, { recursive: true });
       const say = stderrNotes(Boolean(o.json));
-      const code = commit();
+      const code = gitCommit();
       say(precisionNote(cfg.train?.precision ?? 'fp32'));
       const events = new JsonlEventLog(join(cfg.output, 'events.jsonl'));
       const result = await runExperiment(cfg, provenance(), { events, progress: terminalProgress(!o.quiet && !o.json), note: say });
@@ -60,7 +50,9 @@ export function registerExperiment(program: Command): void {
       });
       writeFileSync(join(cfg.output, 'report.md'), md);
       writeFileSync(join(cfg.output, 'results.json'), JSON.stringify(result, null, 2));
-      if (o.json) printJson(result);
+      // The ship step (compact file, build record, per-module report) runs once every task is packed.
+      const shipped = cfg.ship ? await shipAndReport({ ...cfg, ship: cfg.ship }, result, file, code, say) : undefined;
+      if (o.json) printJson(shipped ? { ...result, shipped: cfg.ship!.file } : result);
       else
         console.log(
           `${md}\nwritten: ${join(cfg.output, 'report.md')}, ${join(cfg.output, 'results.json')}, ${join(cfg.output, 'model.pae')}, ` +

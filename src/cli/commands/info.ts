@@ -1,4 +1,4 @@
-// paenet info MODEL [--json]: tasks, labels, goals, accuracies and the size ledger.
+// paenet info MODEL [--json]: tasks (with each one's input size), labels, goals, accuracies and the size ledger.
 import type { Command } from 'commander';
 import { computeLedger, type Ledger, type PaeModel } from '../../pae/index.ts';
 import { mib, pct, printJson, table } from '../format.ts';
@@ -8,7 +8,7 @@ import { openModel } from '../model-io.ts';
 export function infoText(file: string, model: PaeModel, ledger: Ledger): string {
   const c = model.config;
   const lines = [
-    `${file}: ${c.arch} backbone, stages [${c.stages.join(', ')}] ×${c.widthMult}, embedding ${c.embedDim}, input ${c.inputSize}px, expansions [${c.expansions.join(', ') || 'none'}]`,
+    `${file}: ${c.arch} backbone, stages [${c.stages.join(', ')}] ×${c.widthMult}, embedding ${c.embedDim}, input ${c.inputSize}px by default, expansions [${c.expansions.join(', ') || 'none'}]`,
     `${ledger.totalWeights} packable weights, ${ledger.freeWeights} free (${pct(ledger.totalWeights ? ledger.freeWeights / ledger.totalWeights : 0)})`,
     '',
   ];
@@ -16,13 +16,14 @@ export function infoText(file: string, model: PaeModel, ledger: Ledger): string 
   else {
     lines.push(
       table([
-        ['#', 'task', 'kind', 'classes', 'metric', 'goal', 'pruned', 'exp', 'weights', 'module'],
+        ['#', 'task', 'kind', 'input', 'classes', 'metric', 'goal', 'pruned', 'exp', 'weights', 'module'],
         ...model.tasks.map((t) => {
           const l = ledger.tasks.find((x) => x.id === t.id)!;
           return [
             t.id,
             t.name,
             t.kind,
+            `${model.inputSizeOf(t)}px`,
             t.head.classes,
             `${t.metric.name} ${pct(t.metric.value)}`,
             pct(t.goal.value),
@@ -36,7 +37,7 @@ export function infoText(file: string, model: PaeModel, ledger: Ledger): string 
     );
     lines.push(
       '',
-      `unified model tensors: ${mib(ledger.fileTensorBytes)} (stored weights ${mib(ledger.storedWeightBytes)} + owner map ${mib(ledger.ownerBytes)} + BN and heads ${mib(ledger.fileTensorBytes - ledger.storedWeightBytes - ledger.ownerBytes)}; free weights are not stored)`,
+      `unified model tensors: ${mib(ledger.fileTensorBytes)} (stored weights ${mib(ledger.storedWeightBytes)} as ${model.weightStorage} + owner map ${mib(ledger.ownerBytes)} + BN and heads ${mib(ledger.fileTensorBytes - ledger.storedWeightBytes - ledger.ownerBytes)}; free weights are not stored)`,
     );
     lines.push(
       `${model.tasks.length} individual networks of the same backbone: ${mib(ledger.individualBytes)} → the unified model is ${pct(ledger.fractionOfIndividual)} of that`,
@@ -55,8 +56,17 @@ export function registerInfo(program: Command): void {
       const model = openModel(file);
       try {
         const ledger = computeLedger(model);
-        if (o.json) printJson({ model: file, backbone: model.config, tasks: model.tasks, ledger, provenance: model.provenance });
-        else console.log(infoText(file, model, ledger));
+        if (o.json) {
+          const tasks = model.tasks.map((t) => ({ ...t, inputSize: model.inputSizeOf(t) }));
+          printJson({
+            model: file,
+            backbone: model.config,
+            weightStorage: model.weightStorage,
+            tasks,
+            ledger,
+            provenance: model.provenance,
+          });
+        } else console.log(infoText(file, model, ledger));
       } finally {
         model.dispose();
       }

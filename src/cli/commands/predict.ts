@@ -1,12 +1,14 @@
-// paenet predict / verify: every task's answer for face crops, and same-person decisions with the stored threshold
-// (the API's descriptor and rule: src/serve/same-person.ts).
+// paenet predict / verify: every task's answer for face crops (each task sees them at its own input size), and
+// same-person decisions with the stored threshold (the API's descriptor and rule: src/serve/same-person.ts).
 import type { Command } from 'commander';
+import { PaenetError } from '../../common/errors.ts';
 import { decodeImage } from '../../data/index.ts';
 import type { PaeModel, TaskRecord } from '../../pae/index.ts';
-import { createRuntime } from '../../serve/runtime.ts';
+import { createRuntime, cropsAt } from '../../serve/runtime.ts';
 import { compareFaces, faceDescriptor, type FaceComparison } from '../../serve/same-person.ts';
 import { answersPerCrop, embedImages, predictProbabilities, unlabelledSet, type ImageSet, type TaskAnswer } from '../../tasks/index.ts';
 import { pct, printJson } from '../format.ts';
+import { chooseModel, MODEL_OPTION_HELP } from '../model-arg.ts';
 import { openModel } from '../model-io.ts';
 
 async function imageSet(paths: string[], size: number): Promise<ImageSet> {
@@ -15,21 +17,43 @@ async function imageSet(paths: string[], size: number): Promise<ImageSet> {
   return unlabelledSet(pixels, size, 'cli', paths);
 }
 
-/**
- * Every requested task's answer for each image, as the API answers per face; an identity task's embedding is the
- * verification descriptor (image ⊕ mirror), the vector `verify` compares.
- */
-export function answers(model: PaeModel, tasks: TaskRecord[], set: ImageSet): Record<string, TaskAnswer>[] {
-  const outputs = tasks.map((t) => (t.head.dropped ? embedImages(model.net, t.id, set, true) : predictProbabilities(model.net, t.id, set)));
-  return answersPerCrop(tasks, outputs, set.labels.length);
+/** The images decoded at each input size the tasks take, side → set. */
+async function imageSets(model: PaeModel, tasks: readonly TaskRecord[], paths: string[]): Promise<Map<number, ImageSet>> {
+  const sets = new Map<number, ImageSet>();
+  for (const t of tasks) {
+    const size = model.inputSizeOf(t);
+    if (!sets.has(size)) sets.set(size, await imageSet(paths, size));
+  }
+  return sets;
 }
 
-/** Same person? Two face crop files, compared as the API compares faces (its libtorch runtime, descriptor and rule). */
+/**
+ * Every requested task's answer for each image (`sets`: the same images at each task's input size), as the API
+ * answers per face; an identity task's embedding is the verification descriptor (image ⊕ mirror), the vector
+ * `verify` compares.
+ */
+export function answers(
+  model: PaeModel,
+  tasks: TaskRecord[],
+  sets: ReadonlyMap<number, ImageSet>,
+  n: number,
+): Record<string, TaskAnswer>[] {
+  const outputs = tasks.map((t) => {
+    const set = sets.get(model.inputSizeOf(t))!;
+    return t.head.dropped ? embedImages(model.net, t.id, set, true) : predictProbabilities(model.net, t.id, set);
+  });
+  return answersPerCrop(tasks, outputs, n);
+}
+
+/**
+ * Same person? Two face crop files, read at the identity task's input size and compared as the API compares faces
+ * (its libtorch runtime, descriptor and rule).
+ */
 async function compareCropFiles(model: PaeModel, t: TaskRecord, threshold: number, a: string, b: string): Promise<FaceComparison> {
-  const size = model.config.inputSize;
+  const size = model.inputSizeOf(t);
   const runtime = await createRuntime(model, 'libtorch', [t.name]);
   try {
-    const describe = async (path: string) => faceDescriptor(runtime, t, await decodeImage(path, size), size);
+    const describe = async (path: string) => faceDescriptor(runtime, t, cropsAt(size, await decodeImage(path, size)));
     return compareFaces(await describe(a), await describe(b), threshold);
   } finally {
     await runtime.dispose();
@@ -49,8 +73,7 @@ export function registerPredict(program: Command): void {
       try {
         const tasks = o.task ? [model.task(o.task)] : model.tasks;
         if (tasks.length === 0) throw new Error(`${file}: the model has no tasks yet`);
-        const set = await imageSet(images, model.config.inputSize);
-        const result = answers(model, tasks, set);
+        const result = answers(model, tasks, await imageSets(model, tasks, images), images.length);
         const perImage = result.map((r) => Object.entries(r).map(([task, a]) => ({ task, ...a })));
         if (o.json) printJson(images.map((image, i) => ({ image, tasks: perImage[i] })));
         else {
@@ -68,13 +91,19 @@ export function registerPredict(program: Command): void {
 
   program
     .command('verify')
-    .description('same person or not: cosine distance of two faces against the threshold calibrated at training')
-    .argument('<model>', 'model file (*.pae)')
-    .argument('<imageA>')
-    .argument('<imageB>')
+    .description(
+      'same person or not: cosine distance of two face crops against the threshold calibrated at training; ' +
+        'runs the shipped model unless --model (or a first argument ending in .pae) names another',
+    )
+    .argument('<images...>', 'two face crop images; a first argument ending in .pae is the model instead (as --model)')
+    .option('--model <file>', MODEL_OPTION_HELP)
     .option('--task <name>', 'identity task (default: the first one)')
     .option('--json', 'machine-readable output')
-    .action(async (file: string, a: string, b: string, o: { task?: string; json?: boolean }) => {
+    .action(async (args: string[], o: { model?: string; task?: string; json?: boolean }) => {
+      const { file, rest } = chooseModel(o.model, args);
+      if (rest.length !== 2)
+        throw new PaenetError('PAENET_INPUT', `verify compares two face crops, got ${rest.length}: ${rest.join(' ') || 'none'}`);
+      const [a, b] = rest as [string, string];
       const model = openModel(file);
       try {
         const t = o.task ? model.task(o.task) : model.tasks.find((x) => x.kind === 'identity');

@@ -44,6 +44,16 @@ export class Adam extends Optimizer {
     p.addcdiv_(m, denom, -group.lr / bc1);
   }
 
+  protected override countersOf(p: Tensor): Record<string, number> {
+    const t = this.steps.get(p);
+    return t === undefined ? {} : { step: t };
+  }
+
+  protected override setCounter(p: Tensor, key: string, n: number): void {
+    if (key !== 'step') super.setCounter(p, key, n);
+    else this.steps.set(p, n);
+  }
+
   override resetState(params?: Tensor[]): void {
     super.resetState(params);
     for (const p of params ?? [...this.steps.keys()]) this.steps.delete(p);

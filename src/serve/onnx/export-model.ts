@@ -1,13 +1,36 @@
 // ONNX export of a packed model: each task's forward with its own masked weights baked in and its BatchNorm
-// folded into the preceding conv/linear; input = RGB pixels 0..255, NCHW float; outputs = class probabilities
-// (classify) or the L2-normalised embedding (identity, head dropped).
+// folded into the preceding conv/linear; inputs = RGB pixels 0..255, NCHW float, one per distinct task input size
+// (each task reads the crops of its own side); outputs = class probabilities (classify) or the L2-normalised
+// embedding (identity, head dropped).
 import { noGrad, tidy } from '../../engine/index.ts';
 import { BN_EPS, padsOf, type PackableLayer, type PaeModel, type TaskRecord, type TrunkOps } from '../../pae/index.ts';
 import { NORM_MEAN, NORM_SCALE } from '../../data/index.ts';
 import { GraphBuilder } from './graph-builder.ts';
-import { encodeModel, type OnnxValue } from './onnx-model.ts';
+import { encodeModel, type OnnxGraph, type OnnxValue } from './onnx-model.ts';
 
 export const ONNX_INPUT = 'pixels';
+
+/** A graph input: crops of one side (`size`×`size`), and the tasks whose subgraphs read it. */
+export interface OnnxInput extends OnnxValue {
+  size: number;
+  tasks: string[];
+}
+
+/**
+ * The graph's inputs for `tasks`: one per distinct task input size. The main one (the only size; else the backbone's
+ * own size when a task uses it; else the largest) keeps the name {@link ONNX_INPUT}, so a single-size graph is the
+ * graph every earlier export wrote; each other size is `${ONNX_INPUT}_${size}`. Main input first, then larger sides first.
+ */
+export function graphInputs(model: PaeModel, tasks: readonly TaskRecord[]): OnnxInput[] {
+  const sizes = [...new Set(tasks.map((t) => model.inputSizeOf(t)))];
+  const main = sizes.length === 1 || !sizes.includes(model.config.inputSize) ? Math.max(...sizes) : model.config.inputSize;
+  return [main, ...sizes.filter((s) => s !== main).sort((a, b) => b - a)].map((size) => ({
+    name: size === main ? ONNX_INPUT : `${ONNX_INPUT}_${size}`,
+    shape: ['batch', 3, size, size],
+    size,
+    tasks: tasks.filter((t) => model.inputSizeOf(t) === size).map((t) => t.name),
+  }));
+}
 
 /** Output size of a conv or pool along one axis with `pad` pixels in all (floor mode, as libtorch's defaults). */
 const outSize = (n: number, k: number, s: number, pad: number): number => Math.floor((n + pad - k) / s) + 1;
@@ -86,11 +109,10 @@ function graphOps(g: GraphBuilder, model: PaeModel, t: TaskRecord): TrunkOps<Gra
   };
 }
 
-/** Appends task `t`'s whole forward to the graph; returns its output value name. */
-function taskForward(g: GraphBuilder, model: PaeModel, t: TaskRecord, normalised: string): string {
+/** Appends task `t`'s whole forward on `normalised` (its `size`×`size` input) to the graph; returns its output value name. */
+function taskForward(g: GraphBuilder, model: PaeModel, t: TaskRecord, normalised: string, size: number): string {
   const net = model.net;
   const slot = net.slot(t.id);
-  const size = model.config.inputSize;
   let input = normalised;
   if (slot.input) {
     const c = slot.input.scale.length;
@@ -135,26 +157,51 @@ export interface ExportOptions {
   producerVersion?: string;
 }
 
-/** The ONNX bytes and the graph's outputs (one per task, named after it). */
-export function exportOnnx(model: PaeModel, o: ExportOptions = {}): { bytes: Uint8Array; outputs: OnnxValue[]; input: OnnxValue } {
+/** A built (not yet encoded) export: the graph, its inputs and outputs, and the model's metadata_props. */
+export interface ExportedGraph {
+  graph: OnnxGraph;
+  outputs: OnnxValue[];
+  inputs: OnnxInput[];
+  metadata: Record<string, string>;
+}
+
+/** The graph of `o.tasks` (default: every task), before encoding: what the int8 exporter rewrites. */
+export function buildOnnxGraph(model: PaeModel, o: ExportOptions = {}): ExportedGraph {
   const names = o.tasks ?? model.tasks.map((t) => t.name);
   if (names.length === 0) throw new Error('paenet: the model has no task to export');
   const tasks = names.map((n) => model.task(n));
-  const g = new GraphBuilder('paenet', new Set([ONNX_INPUT, ...names]));
-  const s = model.config.inputSize;
-  const input: OnnxValue = { name: ONNX_INPUT, shape: ['batch', 3, s, s] };
-  const normalised = g.op('Div', [
-    g.op('Sub', [ONNX_INPUT, g.constant('norm.mean', Float32Array.of(NORM_MEAN), [])]),
-    g.constant('norm.scale', Float32Array.of(NORM_SCALE), []),
-  ]);
+  const inputs = graphInputs(model, tasks);
+  for (const i of inputs)
+    if (names.includes(i.name)) throw new Error(`paenet: task '${i.name}' has the name of a graph input; rename the task to export it`);
+  const g = new GraphBuilder('paenet', new Set([...inputs.map((i) => i.name), ...names]));
+  // Normalisation per input, with shared constants (a single-input graph keeps its initializer and node order).
+  const mean = g.constant('norm.mean', Float32Array.of(NORM_MEAN), []);
+  const scale = g.constant('norm.scale', Float32Array.of(NORM_SCALE), []);
+  const normalised = new Map(inputs.map((i) => [i.size, g.op('Div', [g.op('Sub', [i.name, mean]), scale])]));
   const outputs: OnnxValue[] = tasks.map((t) => {
-    const y = taskForward(g, model, t, normalised);
+    const size = model.inputSizeOf(t);
+    const y = taskForward(g, model, t, normalised.get(size)!, size);
     const width = model.net.heads.get(t.id) ? model.net.slot(t.id).head.classes : model.config.embedDim;
     return { name: g.output(y, t.name), shape: ['batch', width] };
   });
+  // `size` is the main input's; a graph with several inputs also lists each, its side and the tasks reading it.
+  const several = inputs.length > 1 ? { inputs: inputs.map((i) => ({ name: i.name, size: i.size, tasks: i.tasks })) } : {};
   const metadata = {
     tasks: JSON.stringify(tasks.map((t) => ({ name: t.name, kind: t.kind, labels: t.labels, threshold: t.extra.threshold ?? null }))),
-    input: JSON.stringify({ layout: 'NCHW', channels: 'RGB', range: [0, 255], size: s }),
+    input: JSON.stringify({ layout: 'NCHW', channels: 'RGB', range: [0, 255], size: inputs[0]!.size, ...several }),
   };
-  return { bytes: encodeModel(g.graph([input], outputs), { name: 'paenet', version: o.producerVersion ?? '' }, metadata), outputs, input };
+  const graph = g.graph(
+    inputs.map((i) => ({ name: i.name, shape: i.shape })),
+    outputs,
+  );
+  return { graph, outputs, inputs, metadata };
+}
+
+/** The producer written into every export. */
+export const producerOf = (o: ExportOptions): { name: string; version: string } => ({ name: 'paenet', version: o.producerVersion ?? '' });
+
+/** The ONNX bytes, the graph's inputs (one per distinct task input size) and its outputs (one per task, named after it). */
+export function exportOnnx(model: PaeModel, o: ExportOptions = {}): { bytes: Uint8Array; outputs: OnnxValue[]; inputs: OnnxInput[] } {
+  const { graph, outputs, inputs, metadata } = buildOnnxGraph(model, o);
+  return { bytes: encodeModel(graph, producerOf(o), metadata), outputs, inputs };
 }

@@ -1,9 +1,21 @@
-// ONNX ModelProto encoding (field numbers from onnx/onnx.proto, IR version 8, default-domain opset 13).
+// ONNX ModelProto encoding (field numbers from onnx/onnx.proto, IR version 8, default-domain opset 13: the first
+// opset whose QuantizeLinear/DequantizeLinear take an `axis`, so the int8 graphs' per-channel weights need no other).
 import { ProtoWriter } from './protobuf.ts';
 
 export const ONNX_IR_VERSION = 8;
 export const ONNX_OPSET = 13;
 const FLOAT = 1;
+
+/** A constant's values; the array type is the tensor's element type (float, uint8, int8 or int32). */
+export type TensorData = Float32Array | Uint8Array | Int8Array | Int32Array;
+
+/** TensorProto.DataType of each element type. */
+function dataType(d: TensorData): number {
+  if (d instanceof Float32Array) return FLOAT;
+  if (d instanceof Uint8Array) return 2;
+  if (d instanceof Int8Array) return 3;
+  return 6;
+}
 
 export type AttributeValue = number | number[] | string | { float: number };
 
@@ -18,7 +30,7 @@ export interface OnnxNode {
 export interface OnnxInitializer {
   name: string;
   dims: number[];
-  data: Float32Array;
+  data: TensorData;
 }
 
 /** A graph input or output: float tensor; a string dimension is symbolic (e.g. the batch). */
@@ -27,12 +39,15 @@ export interface OnnxValue {
   shape: (number | string)[];
 }
 
+/** A graph output whose shape may be left to the runtime (the calibration graph reads inner values of any rank). */
+export type GraphOutput = OnnxValue | { name: string; shape?: undefined };
+
 export interface OnnxGraph {
   name: string;
   nodes: OnnxNode[];
   initializers: OnnxInitializer[];
   inputs: OnnxValue[];
-  outputs: OnnxValue[];
+  outputs: GraphOutput[];
 }
 
 function attribute(name: string, v: AttributeValue): ProtoWriter {
@@ -44,17 +59,20 @@ function attribute(name: string, v: AttributeValue): ProtoWriter {
   return a.int(3, v).int(20, 2);
 }
 
-function valueInfo(v: OnnxValue): ProtoWriter {
-  const shape = new ProtoWriter();
-  for (const d of v.shape) shape.message(1, typeof d === 'number' ? new ProtoWriter().int(1, d) : new ProtoWriter().string(2, d));
-  const tensorType = new ProtoWriter().int(1, FLOAT).message(2, shape);
+function valueInfo(v: GraphOutput): ProtoWriter {
+  const tensorType = new ProtoWriter().int(1, FLOAT);
+  if (v.shape) {
+    const shape = new ProtoWriter();
+    for (const d of v.shape) shape.message(1, typeof d === 'number' ? new ProtoWriter().int(1, d) : new ProtoWriter().string(2, d));
+    tensorType.message(2, shape);
+  }
   return new ProtoWriter().string(1, v.name).message(2, new ProtoWriter().message(1, tensorType));
 }
 
 function tensor(t: OnnxInitializer): ProtoWriter {
   const raw = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
   // TensorProto: dims=1, data_type=2, name=8, raw_data=9 (little-endian, as on every platform paenet runs on).
-  return new ProtoWriter().packedInts(1, t.dims).int(2, FLOAT).string(8, t.name).bytes(9, raw);
+  return new ProtoWriter().packedInts(1, t.dims).int(2, dataType(t.data)).string(8, t.name).bytes(9, raw);
 }
 
 /** The serialized ModelProto. `metadata` becomes metadata_props (string key/value pairs). */

@@ -1,5 +1,6 @@
 // The paenet web page's script: analyse a photo on the server (POST /v1/analyze), or, with "run in this browser",
 // entirely here: face-api's detector (tfjs) and the exported ONNX model (onnxruntime-web); the photo never leaves.
+// The graph has one input per task input size; each is fed the faces cropped at its own side.
 const $ = (id) => document.getElementById(id);
 const status = $('status');
 const stage = $('stage');
@@ -20,11 +21,11 @@ const info = await (await fetch('/v1/tasks')).json();
 for (const t of info.tasks) {
   const row = $('ledger').insertRow();
   const metric = t.metric ? `${t.metric.name} ${percent(t.metric.value)} %` : '';
-  for (const v of [t.name, t.kind, metric, megabytes(t.moduleBytes)]) row.insertCell().textContent = v;
+  for (const v of [t.name, t.kind, t.inputSize, metric, megabytes(t.moduleBytes)]) row.insertCell().textContent = v;
 }
 $('total').textContent = `all modules: ${megabytes(info.sizes.fileTensorBytes)} MB of tensors`;
 
-let local; // { faceapi, ort, session } once loaded
+let local; // { faceapi, ort, session, inputs } once loaded
 async function loadLocal() {
   if (local) return local;
   status.textContent = 'loading the detector and the model into this browser …';
@@ -35,7 +36,9 @@ async function loadLocal() {
   await faceapi.nets.ssdMobilenetv1.loadFromUri('/vendor/face-api/model');
   await faceapi.nets.faceLandmark68Net.loadFromUri('/vendor/face-api/model');
   const session = await ort.InferenceSession.create('/v1/model.onnx');
-  local = { faceapi, ort, session };
+  // Each graph input's side, from the graph itself: [batch, 3, S, S].
+  const inputs = session.inputMetadata.map((m) => ({ name: m.name, size: m.shape[2] }));
+  local = { faceapi, ort, session, inputs };
   return local;
 }
 
@@ -58,18 +61,21 @@ function cropNchw(img, box, size, out, offset) {
 }
 
 async function analyzeHere(file, img) {
-  const { faceapi, ort, session } = await loadLocal();
+  const { faceapi, ort, session, inputs } = await loadLocal();
   const t0 = performance.now();
   const found = await faceapi.detectAllFaces(img, new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5, maxResults: 100 })).withFaceLandmarks();
   const faces = found
     .map((f) => ({ box: [f.detection.box.x, f.detection.box.y, f.detection.box.width, f.detection.box.height], score: f.detection.score, landmarks: f.landmarks.positions.map((p) => [p.x, p.y]) }))
     .sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3]);
   const t1 = performance.now();
-  const size = info.backbone.inputSize;
   if (faces.length) {
-    const x = new Float32Array(faces.length * 3 * size * size);
-    faces.forEach((f, i) => cropNchw(img, f.box, size, x, i * 3 * size * size));
-    const out = await session.run({ pixels: new ort.Tensor('float32', x, [faces.length, 3, size, size]) });
+    const feeds = {};
+    for (const { name, size } of inputs) {
+      const x = new Float32Array(faces.length * 3 * size * size);
+      faces.forEach((f, i) => cropNchw(img, f.box, size, x, i * 3 * size * size));
+      feeds[name] = new ort.Tensor('float32', x, [faces.length, 3, size, size]);
+    }
+    const out = await session.run(feeds);
     faces.forEach((f, i) => (f.tasks = Object.fromEntries(info.tasks.map((t) => [t.name, taskAnswer(t, out[t.name].data, i, faces.length)]))));
   }
   return { source: file.name, width: img.naturalWidth, height: img.naturalHeight, faces, ms: { decode: 0, detect: t1 - t0, tasks: performance.now() - t1 }, where: 'browser' };

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { METHOD_IDS, type Ledger, type MethodId, type RatioRecord } from '../../pae/index.ts';
 import type { TaskKind } from '../../tasks/index.ts';
+import type { ModuleEvaluation } from '../ship/module-scores.ts';
 import type { PeerRow } from '../../peers/evaluate.ts';
 import type { AddTaskSpec } from '../add-task.ts';
 import { PRETRAINED_SOURCES, type PretrainedSource } from '../import-model.ts';
@@ -67,6 +68,8 @@ export interface ExperimentTask {
   goal?: AddTaskSpec['goal'];
   augment?: AddTaskSpec['augment'];
   labelSmoothing?: number;
+  /** This task's input side in pixels (classify tasks; the first task runs at the experiment's `inputSize`). */
+  inputSize?: number;
 }
 
 /** The backbone family each pretrained start is. */
@@ -101,6 +104,22 @@ export interface ExperimentConfig {
   distillImages?: number;
   /** Peer rows: face toolkits run as they ship on the same validation crops as the named tasks. */
   peers?: PeerConfig;
+  /** Ship the finished model: compact storage, build record, per-module and peer report (workflows/ship). */
+  ship?: ShipConfig;
+}
+
+export type WeightStorage = 'fp32' | 'fp16' | 'int8';
+
+/** The `ship` section of an experiment file. */
+export interface ShipConfig {
+  /** The shipped model file, e.g. models/paenet-face.pae; its report goes beside it (NAME.report.md / .json). */
+  file: string;
+  /** How weights are stored in the shipped file. @default 'int8' */
+  weights?: WeightStorage;
+  /** Validation sets each module is reported on (a module may have several, e.g. gender on UTKFace and CelebA). */
+  evaluate: ModuleEvaluation[];
+  /** Toolkits measured on the same validation images (each as it ships, at its own input size). @default none */
+  peers?: PeerToolkit[];
 }
 
 /** PAE's outcome for one task (the paper-style table). */
@@ -149,6 +168,26 @@ export interface ExperimentResult {
   seconds: number;
 }
 
+function validateShip(s: ShipConfig, tasks: ExperimentConfig['tasks'], source: string): void {
+  const bad = (what: string): never => {
+    throw new Error(`${source}: ship: ${what}`);
+  };
+  if (typeof s?.file !== 'string' || !s.file.endsWith('.pae')) bad('needs "file", a *.pae path');
+  if (s.weights !== undefined && !['fp32', 'fp16', 'int8'].includes(s.weights)) bad('"weights" must be fp32, fp16 or int8');
+  if (!Array.isArray(s.evaluate) || s.evaluate.length === 0) bad('needs a non-empty "evaluate" list');
+  const names = new Set<string>();
+  s.evaluate.forEach((e, i) => {
+    if (typeof e?.name !== 'string' || typeof e.task !== 'string') bad(`evaluate[${i}] needs "task" and "name"`);
+    if (names.has(e.name)) bad(`evaluate[${i}]: the name '${e.name}' is used twice`);
+    names.add(e.name);
+    const t = tasks.find((x) => x.name === e.task);
+    if (!t) bad(`evaluate[${i}]: no task named '${e.task}'`);
+    if (t!.kind === 'identity' ? typeof e.pairs !== 'string' : typeof e.data !== 'string' || typeof e.label !== 'string')
+      bad(`evaluate[${i}] needs ${t!.kind === 'identity' ? '"pairs"' : '"data" and "label"'}`);
+  });
+  for (const p of s.peers ?? []) if (!(PEER_TOOLKITS as readonly string[]).includes(p)) bad(`unknown peer toolkit '${p}'`);
+}
+
 /** Checks an experiment file's shape; throws one line naming the file. */
 export function validateExperiment(c: unknown, source: string): ExperimentConfig {
   const o = c as Partial<ExperimentConfig> | null;
@@ -180,6 +219,11 @@ export function validateExperiment(c: unknown, source: string): ExperimentConfig
       !(typeof t.goal === 'number' && t.goal >= 0 && t.goal <= 1)
     )
       bad(`tasks[${i}].goal must be "auto", "trained", "none" or an accuracy in [0, 1]`);
+    if (t.inputSize !== undefined) {
+      if (!Number.isInteger(t.inputSize) || t.inputSize < 32 || t.inputSize > 512)
+        bad(`tasks[${i}].inputSize must be a whole number of pixels in 32..512`);
+      if (t.pretrained !== undefined) bad(`tasks[${i}]: a pretrained start runs at the experiment's "inputSize"`);
+    }
     if (t.augment !== undefined && !['face', 'strong', 'none'].includes(t.augment)) bad(`tasks[${i}].augment must be face, strong or none`);
     if (t.pretrained !== undefined) {
       if (!(PRETRAINED_SOURCES as readonly string[]).includes(t.pretrained))
@@ -192,6 +236,7 @@ export function validateExperiment(c: unknown, source: string): ExperimentConfig
     }
   });
   if (o!.peers !== undefined) validatePeers(o!.peers, o!.tasks!, source);
+  if (o!.ship !== undefined) validateShip(o!.ship, o!.tasks!, source);
   // '~/…' outputs live in the user's home (long runs belong outside the work tree, e.g. ~/.cache/paenet/NAME).
   const output = o!.output!.startsWith('~/') ? join(homedir(), o!.output!.slice(2)) : o!.output!;
   return { ...o, output, methods } as ExperimentConfig;

@@ -2,7 +2,7 @@
 // same backbone and data, with accuracy matrices, sizes and times; checkpointed after every task of every method.
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { manualSeed } from '../../engine/index.ts';
+import { manualSeed, world } from '../../engine/index.ts';
 import {
   computeLedger,
   configFromPreset,
@@ -14,6 +14,7 @@ import {
   type Provenance,
   type ProgressSink,
   type RatioRecord,
+  type TaskRecord,
 } from '../../pae/index.ts';
 import { loadImageSet, loadPairSet, type TaskKind } from '../../tasks/index.ts';
 import { addTask, type AddTaskSpec } from '../add-task.ts';
@@ -34,7 +35,7 @@ type Scorer = (model: PaeModel) => Promise<number>;
 
 async function scorerFor(model: PaeModel, t: RunTask, limitVal?: number): Promise<Scorer> {
   const rec = model.task(t.name);
-  const size = model.config.inputSize;
+  const size = model.inputSizeOf(rec);
   if (t.kind === 'identity') {
     const v = verificationValidator(await loadPairSet(String(rec.data.pairs), size));
     return (m) => v(m.net, rec.id);
@@ -66,7 +67,7 @@ async function learn(model: PaeModel, method: MethodId, cfg: RunConfig, i: numbe
     const distil = cfg.distillImages ?? cfg.limit?.train;
     // The distillation teacher is the unpruned network: kept beside the checkpoints for a resumed run.
     const teacherFile = join(ckDir, 'teacher.pae');
-    if (!resume) {
+    if (!resume && world().isMain) {
       mkdirSync(ckDir, { recursive: true });
       saveModel(model, teacherFile);
     }
@@ -112,6 +113,7 @@ async function learn(model: PaeModel, method: MethodId, cfg: RunConfig, i: numbe
       ...(t.classWeights ? { classWeights: t.classWeights } : {}),
       ...(t.augment ? { augment: t.augment } : {}),
       ...(t.labelSmoothing ? { labelSmoothing: t.labelSmoothing } : {}),
+      ...(t.inputSize ? { inputSize: t.inputSize } : {}),
     },
     sinks,
     { checkpoints, resume },
@@ -133,7 +135,8 @@ async function newModel(cfg: RunConfig, provenance: Provenance): Promise<PaeMode
 
 /**
  * Runs one method over the sequence, from its last checkpoint if any. After each task every earlier task is
- * re-measured, so the accuracy matrix and BWT come from the run, not from the method's promise.
+ * re-measured, so the accuracy matrix and BWT come from the run, not from the method's promise. Data-parallel:
+ * every rank trains, rank 0 alone measures and checkpoints, and the others receive its numbers.
  */
 async function runMethod(
   method: MethodId,
@@ -152,13 +155,16 @@ async function runMethod(
     individual: [],
     outcomes: [],
   };
+  // Every rank goes on after the same task (the checkpoints are rank 0's: other machines need them too).
+  world().agree(`${method}'s tasks done before this run`, String(progress.done));
+  const main = world().isMain;
   // Seeded here too: every method starts from the same initial weights, whatever ran before it in the process.
   if (!saved) manualSeed(cfg.seed ?? 0);
   let model = saved?.model ?? (await newModel(cfg, provenance));
   try {
     if (saved) sinks.note?.(`${method}: resuming after task ${progress.done} of ${cfg.tasks.length} (${ck.dir})`);
     const scorers: Scorer[] = [];
-    for (const t of cfg.tasks.slice(0, progress.done)) scorers.push(await scorerFor(model, t, cfg.limit?.val));
+    if (main) for (const t of cfg.tasks.slice(0, progress.done)) scorers.push(await scorerFor(model, t, cfg.limit?.val));
     for (let i = progress.done; i < cfg.tasks.length; i++) {
       const t = cfg.tasks[i]!;
       sinks.note?.(`${method} [${i + 1}/${cfg.tasks.length}] ${t.name} (${t.kind}) from ${t.data}`);
@@ -171,48 +177,67 @@ async function runMethod(
         model.dispose();
         model = learned.model;
       }
-      const { record, individualSeconds } = learned;
-      const seconds = (Date.now() - start) / 1000 - individualSeconds;
-      scorers.push(await scorerFor(model, t, cfg.limit?.val));
-      const row: (number | null)[] = [];
-      for (let j = 0; j < cfg.tasks.length; j++) row.push(j <= i ? await scorers[j]!(model) : null);
-      progress.rows.push(row);
-      const ledger = computeLedger(model);
-      progress.seconds.push(seconds);
-      progress.sizes.push(METHODS[method].keptBytes(ledger));
-      progress.weights.push(ledger.totalWeights);
-      if (method === 'pae') {
-        const own = ledger.tasks.find((x) => x.id === record.id)!;
-        progress.individual.push({
-          score: record.goal.individual ?? NaN,
-          seconds: individualSeconds,
-          bytes: METHODS.individual.keptBytes(ledger),
-          weights: ledger.individualWeights,
-        });
-        progress.outcomes.push({
-          name: t.name,
-          kind: t.kind,
-          metric: record.metric.name,
-          individual: record.goal.individual ?? NaN,
-          pae: record.metric.value,
-          trained: record.metric.trained,
-          ratio: record.pruning.ratio,
-          expansions: record.expansions,
-          moduleBytes: own.moduleBytes,
-          seconds: seconds + individualSeconds,
-          curve: record.pruning.records,
-        });
+      if (main) {
+        const seconds = (Date.now() - start) / 1000 - learned.individualSeconds;
+        scorers.push(await scorerFor(model, t, cfg.limit?.val));
+        await measureTask(method, cfg, i, model, learned, seconds, scorers, progress);
+        ck.save(method, model, progress);
+        // The task is in the method's checkpoint now: its own (inside-the-task) checkpoints are spent.
+        new CheckpointDir(ckDir).clear();
       }
-      progress.done = i + 1;
-      ck.save(method, model, progress);
-      // The task is in the method's checkpoint now: its own (inside-the-task) checkpoints are spent.
-      new CheckpointDir(ckDir).clear();
+      // The other ranks take rank 0's numbers, so every rank returns the same result.
+      Object.assign(progress, world().fromMainJson(main ? progress : null));
     }
     return { model, progress };
   } catch (e) {
     model.dispose();
     throw e;
   }
+}
+
+/** Re-measures every task learned so far (a row of the accuracy matrix) and records task i's numbers in `progress`. */
+async function measureTask(
+  method: MethodId,
+  cfg: RunConfig,
+  i: number,
+  model: PaeModel,
+  learned: { record: TaskRecord; individualSeconds: number },
+  seconds: number,
+  scorers: Scorer[],
+  progress: MethodProgress,
+): Promise<void> {
+  const t = cfg.tasks[i]!;
+  const { record, individualSeconds } = learned;
+  const row: (number | null)[] = [];
+  for (let j = 0; j < cfg.tasks.length; j++) row.push(j <= i ? await scorers[j]!(model) : null);
+  progress.rows.push(row);
+  const ledger = computeLedger(model);
+  progress.seconds.push(seconds);
+  progress.sizes.push(METHODS[method].keptBytes(ledger));
+  progress.weights.push(ledger.totalWeights);
+  if (method === 'pae') {
+    const own = ledger.tasks.find((x) => x.id === record.id)!;
+    progress.individual.push({
+      score: record.goal.individual ?? NaN,
+      seconds: individualSeconds,
+      bytes: METHODS.individual.keptBytes(ledger),
+      weights: ledger.individualWeights,
+    });
+    progress.outcomes.push({
+      name: t.name,
+      kind: t.kind,
+      metric: record.metric.name,
+      individual: record.goal.individual ?? NaN,
+      pae: record.metric.value,
+      trained: record.metric.trained,
+      ratio: record.pruning.ratio,
+      expansions: record.expansions,
+      moduleBytes: own.moduleBytes,
+      seconds: seconds + individualSeconds,
+      curve: record.pruning.records,
+    });
+  }
+  progress.done = i + 1;
 }
 
 function methodRun(method: MethodId, p: Omit<MethodProgress, 'done' | 'outcomes' | 'individual'>): MethodRun {
@@ -244,8 +269,16 @@ function individualRun(p: MethodProgress): MethodRun {
  * `output/model.pae`. An interrupted run continues from the last finished task of each method.
  */
 export async function runExperiment(config: ExperimentConfig, provenance: Provenance, sinks: Sinks = {}): Promise<ExperimentResult> {
+  const w = world();
+  // Data-parallel: one job over every method and task; rank 0 reports, measures and writes, the others train.
+  return w.job(() => runOnRank(config, provenance, w.isMain ? sinks : {}));
+}
+
+async function runOnRank(config: ExperimentConfig, provenance: Provenance, sinks: Sinks): Promise<ExperimentResult> {
   const t0 = Date.now();
-  const cfg = resolveTaskData(config);
+  const w = world();
+  // Rank 0 writes the pooled manifests; every rank reads the paths it wrote.
+  const cfg = w.fromMainJson(w.isMain ? resolveTaskData(config) : null)!;
   const methods = cfg.methods ?? ['pae', 'individual'];
   const ck = new ExperimentCheckpoints(join(cfg.output, 'checkpoints'), config);
   const runs = new Map<MethodId, MethodRun>();
@@ -262,8 +295,8 @@ export async function runExperiment(config: ExperimentConfig, provenance: Proven
     const ordered = methods.map((m) => runs.get(m)!);
     if (!pae) throw new Error(`${cfg.output}: an experiment needs the pae method`);
     const modelFile = join(cfg.output, 'model.pae');
-    saveModel(pae.model, modelFile);
-    const peers = cfg.peers ? await comparePeers(cfg, cfg.peers, pae.model, modelFile, sinks.note) : undefined;
+    if (w.isMain) saveModel(pae.model, modelFile);
+    const peers = cfg.peers && w.isMain ? await comparePeers(cfg, cfg.peers, pae.model, modelFile, sinks.note) : undefined;
     const paeRun = runs.get('pae')!;
     return {
       config: cfg,

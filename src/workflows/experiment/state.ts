@@ -27,9 +27,9 @@ interface StateFile {
   methods: Record<string, { model: string; progress: MethodProgress }>;
 }
 
-/** The config's identity for resuming (its description may change freely). */
+/** The config's identity for resuming (its description and its ship step, which runs after training, may change freely). */
 function configHash(cfg: ExperimentConfig): string {
-  const { description: _unused, ...rest } = cfg;
+  const { description: _unused, ship: _after, ...rest } = cfg;
   return createHash('sha256').update(JSON.stringify(rest)).digest('hex');
 }
 

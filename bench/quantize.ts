@@ -50,7 +50,12 @@ async function accuracies(
   float: FloatRole[] | undefined,
   log: Log,
 ): Promise<BenchResult> {
-  const overrides = new Map(o.data.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  const overrides = new Map(
+    o.data.map((kv) => {
+      if (kv.indexOf('=') < 1) throw new Error(`--data takes TASK=FILE, got '${kv}'`);
+      return [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)];
+    }),
+  );
   const batch = o.batch ?? DEFAULTS.batch;
   const result: BenchResult = {};
   for (const t of model.tasks) {

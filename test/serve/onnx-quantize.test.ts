@@ -11,8 +11,9 @@ import * as ort from 'onnxruntime-node';
 import { manualSeed, noGrad, randn, tidy } from '../../src/engine/index.ts';
 import { expand, openFree, PackableNet, PaeModel, releaseToRatio, saveModel, type HeadSpec } from '../../src/pae/index.ts';
 import { graphPairDistances, graphTop1, graphVerification } from '../../src/serve/onnx/evaluate-graph.ts';
-import { exportOnnx } from '../../src/serve/onnx/export-model.ts';
-import { ONNX_OPSET } from '../../src/serve/onnx/onnx-model.ts';
+import { buildOnnxGraph, exportOnnx } from '../../src/serve/onnx/export-model.ts';
+import { encodeModel, ONNX_OPSET, type OnnxGraph } from '../../src/serve/onnx/onnx-model.ts';
+import { alignChannels } from '../../src/serve/onnx/align-channels.ts';
 import { graphAgreement, probeImages, probeSets } from '../../src/serve/onnx/parity.ts';
 import { exportOnnxInt8, type QuantizationInfo } from '../../src/serve/onnx/quantize.ts';
 import { roundHalfEven } from '../../src/serve/onnx/quantize-graph.ts';
@@ -48,6 +49,12 @@ function mobileModel(): PaeModel {
   x.dispose();
   const records = heads.map((h, k) => handRecord(net, k + 1, `task${k + 1}`, h));
   return new PaeModel(net, [records[0]!, { ...records[1]!, kind: 'identity', labels: [] }], PROVENANCE);
+}
+
+/** faceres (real weights) at `size` px, and a classify task packed after an expansion: widths off the 16-channel blocks. */
+function packedFaceres(size = 64): PaeModel {
+  const base = importHumanFaceres(faceresPackageDir(), 'identity', PROVENANCE, size).model;
+  return handModel('faceres', [{ kind: 'linear', classes: 3 }], base);
 }
 
 /** The graph onnxruntime runs after its optimisations: op types, counted. */
@@ -138,48 +145,81 @@ test("faceres (real pretrained weights): the int8 embedding of real faces stays 
 });
 
 test('int8 weights are round(w / scale) per output channel of the folded fp32 weights; biases int32 at input × weight scale', async () => {
-  const model = mobileModel();
+  const model = packedFaceres();
   try {
     const fp32 = readOnnx(exportOnnx(model).bytes);
-    const q = await exportOnnxInt8(model, { calibration: probeSets([model.config.inputSize], 8), float: [] });
+    const q = await exportOnnxInt8(model, { calibration: probeSets([model.config.inputSize], 4), float: [] });
     const int8 = readOnnx(q.bytes);
     assert.equal(fp32.opset, ONNX_OPSET);
     assert.equal(int8.opset, 13, 'per-axis DequantizeLinear needs opset 13, the one fp32 graphs declare already');
     const producer = new Map(int8.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
     const ops = int8.nodes.filter((n) => n.op === 'Conv' || n.op === 'Gemm');
-    assert.equal(ops.length, fp32.nodes.filter((n) => n.op === 'Conv' || n.op === 'Gemm').length);
-    let checked = 0;
-    for (const op of ops) {
+    const floatOps = fp32.nodes.filter((n) => n.op === 'Conv' || n.op === 'Gemm');
+    assert.equal(ops.length, floatOps.length);
+    let [checked, padded] = [0, 0];
+    for (const [k, op] of ops.entries()) {
       const [x, w, b] = op.inputs.map((i) => producer.get(i));
       assert.ok(x?.op === 'DequantizeLinear' && w?.op === 'DequantizeLinear', `${op.outputs[0]} reads dequantized input and weights`);
       const [wq, ws, wz] = w.inputs.map((i) => int8.initializers.get(i)!);
-      const float = fp32.initializers.get(w.inputs[0]!.replace(/\/q$/, ''))!;
+      const float = fp32.initializers.get(floatOps[k]!.inputs[1]!)!;
       assert.equal(wq!.type, 3, 'int8 weights');
-      assert.deepEqual(wq!.dims, float.dims);
       assert.equal(w.ints.axis, 0, 'per output channel');
       assert.ok(
         wz!.data.every((z) => z === 0),
         'symmetric: zero points 0',
       );
-      const channels = float.dims[0]!;
-      const per = float.data.length / channels;
-      for (let c = 0; c < channels; c++) {
-        const row = float.data.subarray(c * per, (c + 1) * per) as Float32Array;
+      // Conv chains are padded to blocks of 16 channels: the fp32 weights sit in the corner, zeros around them.
+      const [o, i] = [float.dims[0]!, float.dims[1] ?? 1];
+      const [o2, i2] = [wq!.dims[0]!, wq!.dims[1] ?? 1];
+      const kk = float.data.length / (o * i);
+      assert.ok(o2 >= o && i2 >= i && (o2 === o || o2 % 16 === 0), `${op.outputs[0]}: [${wq!.dims}] from [${float.dims}]`);
+      if (o2 > o || i2 > i) padded++;
+      const inputScale = int8.initializers.get(x.inputs[1]!)!.data[0]!;
+      const bias = floatOps[k]!.inputs[2] === undefined ? undefined : fp32.initializers.get(floatOps[k]!.inputs[2]!)!.data;
+      let wrong = 0;
+      for (let c = 0; c < o2; c++) {
+        const row = c < o ? (float.data.subarray(c * i * kk, (c + 1) * i * kk) as Float32Array) : new Float32Array(0);
         const peak = row.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-        assert.equal(ws!.data[c], Math.fround(peak > 0 ? peak / 127 : 1), `channel ${c} scale = max |w| / 127`);
-        for (let k = 0; k < per; k++)
-          assert.equal(wq!.data[c * per + k], Math.max(-127, Math.min(127, roundHalfEven(row[k]! / ws!.data[c]!))), `weight ${c}/${k}`);
+        // max |w| / 127, raised (only ever for a channel of near-zero weights) until the bias fits int32; 1 for nothing.
+        const floor = bias && c < o ? Math.abs(bias[c]!) / (inputScale * 2 ** 30) : 0;
+        const scale = Math.max(peak / 127, floor);
+        assert.equal(ws!.data[c], Math.fround(scale > 0 ? scale : 1), `channel ${c} scale = max |w| / 127`);
+        for (let j = 0; j < i2 * kk; j++) {
+          const v = c < o && j < i * kk ? row[j]! : 0;
+          if (wq!.data[c * i2 * kk + j] !== Math.max(-127, Math.min(127, roundHalfEven(v / ws!.data[c]!)))) wrong++;
+        }
       }
+      assert.equal(wrong, 0, `${op.outputs[0]}: weights ≠ round(w / scale)`);
       if (b) {
         const [bq, bs] = b.inputs.map((i) => int8.initializers.get(i)!);
-        const inputScale = int8.initializers.get(x.inputs[1]!)!.data[0]!;
         assert.equal(bq!.type, 6, 'int32 bias');
-        for (let c = 0; c < channels; c++)
-          assert.equal(bs!.data[c], Math.fround(inputScale * ws!.data[c]!), 'bias scale = input × weight scale');
+        for (let c = 0; c < o2; c++) assert.equal(bs!.data[c], Math.fround(inputScale * ws!.data[c]!), 'bias scale = input × weight scale');
+        for (let c = o; c < o2; c++) assert.equal(bq!.data[c], 0, 'a padded channel has no bias');
       }
       checked++;
     }
-    assert.ok(checked >= 10, `${checked} ops checked`);
+    assert.ok(checked === 2 * 27 + 1 && padded > 0, `${checked} ops checked, ${padded} padded`);
+  } finally {
+    model.dispose();
+  }
+});
+
+test('padding conv chains to blocks of 16 channels is exact and keeps every output and its width', async () => {
+  const model = packedFaceres();
+  try {
+    const built = buildOnnxGraph(model);
+    const aligned = alignChannels(built.graph);
+    const widths = (g: OnnxGraph): number[] => g.initializers.filter((t) => t.dims.length === 4).map((t) => t.dims[0]!);
+    assert.ok(
+      widths(built.graph).some((c) => c % 16 !== 0),
+      'the expanded model has widths off the 16-channel blocks',
+    );
+    assert.ok(widths(aligned).filter((c) => c % 16 !== 0).length < widths(built.graph).filter((c) => c % 16 !== 0).length);
+    assert.deepEqual(aligned.outputs, built.graph.outputs);
+    const sets = probeSets([model.config.inputSize], 6);
+    const agreement = await graphAgreement(exportOnnx(model).bytes, encodeModel(aligned, { name: 'paenet', version: '' }), sets);
+    for (const [task, a] of Object.entries(agreement)) assert.ok(a.maxAbsDiff <= 1e-5, `${task}: ${a.maxAbsDiff}`);
+    assert.equal(sha256(encodeModel(built.graph, { name: 'paenet', version: '' }, built.metadata)), sha256(exportOnnx(model).bytes));
   } finally {
     model.dispose();
   }

@@ -114,6 +114,9 @@ export function quantizeGraph(
     if (!(w.data instanceof Float32Array) || (b && !(b.data instanceof Float32Array)))
       throw new Error(`paenet: '${n.name}' has non-float weights; quantize the fp32 graph`);
     const s = quant.get(n.inputs[0]!)!.scale;
+    // Named after the op, not the constant: a weight two ops shared would get two quantized forms (their biases'
+    // scales follow each op's input scale), never one name twice.
+    const [wn, bn] = [`${n.name}.w`, `${n.name}.b`];
     // Gemm's B is [N, K] with transB = 1 (the exporter's layout), [K, N] otherwise; a conv's is [O, I/group, k, k].
     const axis = n.op === 'Gemm' && n.attributes?.transB !== 1 ? 1 : 0;
     const wq = quantizePerChannel(w.data, w.dims, axis, b?.data as Float32Array | undefined, s);
@@ -122,16 +125,16 @@ export function quantizeGraph(
       {
         op: 'DequantizeLinear',
         inputs: [
-          constant(`${w.name}/q`, wq.q, w.dims),
-          constant(`${w.name}/scale`, wq.scale, [channels]),
-          constant(`${w.name}/zero`, new Int8Array(channels), [channels]),
+          constant(`${wn}/q`, wq.q, w.dims),
+          constant(`${wn}/scale`, wq.scale, [channels]),
+          constant(`${wn}/zero`, new Int8Array(channels), [channels]),
         ],
-        outputs: [`${w.name}/dq`],
-        name: `${w.name}/dq_node`,
+        outputs: [`${wn}/dq`],
+        name: `${wn}/dq_node`,
         attributes: { axis },
       },
     ];
-    const inputs = [dq(n.inputs[0]!), `${w.name}/dq`];
+    const inputs = [dq(n.inputs[0]!), `${wn}/dq`];
     if (b) {
       const mean = means.get(n.inputs[0]!);
       const a = n.attributes?.alpha;
@@ -144,15 +147,15 @@ export function quantizeGraph(
       nodes.push({
         op: 'DequantizeLinear',
         inputs: [
-          constant(`${b.name}/q`, bq.q, b.dims),
-          constant(`${b.name}/scale`, bq.scale, [channels]),
-          constant(`${b.name}/zero`, new Int32Array(channels), [channels]),
+          constant(`${bn}/q`, bq.q, b.dims),
+          constant(`${bn}/scale`, bq.scale, [channels]),
+          constant(`${bn}/zero`, new Int32Array(channels), [channels]),
         ],
-        outputs: [`${b.name}/dq`],
-        name: `${b.name}/dq_node`,
+        outputs: [`${bn}/dq`],
+        name: `${bn}/dq_node`,
         attributes: { axis: 0 },
       });
-      inputs.push(`${b.name}/dq`);
+      inputs.push(`${bn}/dq`);
     }
     // onnxruntime's QGemm fusion reads Gemm's beta, which it must find set (1 is ONNX's default: same graph).
     return { nodes, inputs, ...(n.op === 'Gemm' && b ? { attributes: { ...n.attributes, beta: { float: 1 } } } : {}) };

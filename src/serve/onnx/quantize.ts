@@ -1,8 +1,10 @@
-// int8 export for onnxruntime: the fp32 graph of the chosen tasks, its activation ranges calibrated on real crops,
-// rewritten into QDQ form (int8 weights per output channel, uint8 activations per tensor) that onnxruntime fuses
-// into QLinearConv / QGemm at session creation. The fp32 export is untouched: this builds its graph and goes on.
+// int8 export for onnxruntime: the fp32 graph of the chosen tasks, its conv chains padded to whole blocks of 16
+// channels, its activation ranges calibrated on real crops, rewritten into QDQ form (int8 weights per output
+// channel, uint8 activations per tensor) that onnxruntime fuses into QLinearConv / QGemm at session creation. The
+// fp32 export is untouched: this builds its graph and goes on.
 import type { PaeModel } from '../../pae/index.ts';
 import type { ImageSet } from '../../tasks/index.ts';
+import { alignChannels } from './align-channels.ts';
 import { calibrateRanges } from './calibrate.ts';
 import { buildOnnxGraph, producerOf, type ExportOptions, type OnnxInput } from './export-model.ts';
 import { encodeModel, type OnnxValue } from './onnx-model.ts';
@@ -24,6 +26,8 @@ export interface Int8Options {
   float?: readonly FloatRole[];
   /** Correct each int8 op's bias for the mean shift its weight rounding causes. @default true */
   biasCorrection?: boolean;
+  /** Pad conv chains to multiples of 16 channels with zero filters (exact; see align-channels.ts). @default true */
+  alignChannels?: boolean;
 }
 
 /** What the int8 graph records about itself (also its `quantization` metadata entry). */
@@ -41,7 +45,9 @@ export async function exportOnnxInt8(
   model: PaeModel,
   o: ExportOptions & Int8Options,
 ): Promise<{ bytes: Uint8Array; outputs: OnnxValue[]; inputs: OnnxInput[]; quantization: QuantizationInfo }> {
-  const { graph, outputs, inputs, metadata } = buildOnnxGraph(model, o);
+  const built = buildOnnxGraph(model, o);
+  const { outputs, inputs, metadata } = built;
+  const graph = o.alignChannels === false ? built.graph : alignChannels(built.graph);
   const float = [...(o.float ?? DEFAULT_FLOAT)];
   const plan = planQuantization(graph, new Set(float));
   const { ranges, means, images } = await calibrateRanges(

@@ -15,6 +15,7 @@ import {
 import { packageRoot } from '../../src/io/packages.ts';
 import { faceApiPackageDir, importFaceApiRecognition } from '../../src/tasks/index.ts';
 import { handRecord, PROVENANCE } from '../pae/helpers.ts';
+import { mobileArch, mobileConfig } from '../pae/mobile-arch.ts';
 
 /** Human's example photos (in its npm package): a group of about a dozen faces, and one portrait. */
 export const GROUP_PHOTO = join(packageRoot('@vladmandic/human'), 'assets', 'screenshot-facedetect.jpg');
@@ -59,4 +60,27 @@ export function mixedSizeModel(): PaeModel {
   const model = servingModel();
   model.tasks[1]!.extra.inputSize = 112;
   return model;
+}
+
+/** A MobileNet-style model (depthwise convs, ReLU6 as Relu + Clip) with a classify task and an embedding, across an expansion. */
+export function mobileModel(): PaeModel {
+  manualSeed(9);
+  const net = PackableNet.create(mobileConfig(), mobileArch);
+  const x = randn([4, 3, 16, 16]);
+  const heads: HeadSpec[] = [
+    { kind: 'linear', classes: 3 },
+    { kind: 'linear', classes: 0, dropped: true },
+  ];
+  heads.forEach((head, k) => {
+    if (k > 0) expand(net, 1.5);
+    net.addTaskSlot(k + 1, 'cumulative', head);
+    openFree(net, k + 1);
+    for (const l of net.layers) releaseToRatio(l, k + 1, 0.5);
+    net.training = true;
+    for (let i = 0; i < 3; i++) noGrad(() => tidy(() => void net.embed(x, k + 1)));
+    net.training = false;
+  });
+  x.dispose();
+  const records = heads.map((h, k) => handRecord(net, k + 1, `task${k + 1}`, h));
+  return new PaeModel(net, [records[0]!, { ...records[1]!, kind: 'identity', labels: [] }], PROVENANCE);
 }

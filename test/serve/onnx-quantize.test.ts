@@ -8,8 +8,7 @@ import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { manualSeed, noGrad, randn, tidy } from '../../src/engine/index.ts';
-import { expand, openFree, PackableNet, PaeModel, releaseToRatio, saveModel, type HeadSpec } from '../../src/pae/index.ts';
+import { PaeModel, saveModel } from '../../src/pae/index.ts';
 import { graphPairDistances, graphTop1, graphVerification } from '../../src/serve/onnx/evaluate-graph.ts';
 import { buildOnnxGraph, exportOnnx } from '../../src/serve/onnx/export-model.ts';
 import { encodeModel, ONNX_OPSET, type OnnxGraph } from '../../src/serve/onnx/onnx-model.ts';
@@ -21,35 +20,11 @@ import { createRuntime, type FaceCrops } from '../../src/serve/runtime.ts';
 import { evaluateClassification, evaluateVerificationTask, pairDistances } from '../../src/tasks/evaluate.ts';
 import { faceresPackageDir, importHumanFaceres, loadImageSet, loadPairSet, type TaskAnswer } from '../../src/tasks/index.ts';
 import { assertOneLineError, dataFile, paenet, paenetJson, tempDir } from '../cli/helpers.ts';
-import { handRecord, PROVENANCE } from '../pae/helpers.ts';
-import { mobileArch, mobileConfig } from '../pae/mobile-arch.ts';
-import { handModel } from './models.ts';
+import { PROVENANCE } from '../pae/helpers.ts';
+import { handModel, mobileModel } from './models.ts';
 import { readOnnx } from './onnx-read.ts';
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
-
-/** A MobileNet-style model (depthwise convs, ReLU6 as Relu + Clip) with a classify task and an embedding, across an expansion. */
-function mobileModel(): PaeModel {
-  manualSeed(9);
-  const net = PackableNet.create(mobileConfig(), mobileArch);
-  const x = randn([4, 3, 16, 16]);
-  const heads: HeadSpec[] = [
-    { kind: 'linear', classes: 3 },
-    { kind: 'linear', classes: 0, dropped: true },
-  ];
-  heads.forEach((head, k) => {
-    if (k > 0) expand(net, 1.5);
-    net.addTaskSlot(k + 1, 'cumulative', head);
-    openFree(net, k + 1);
-    for (const l of net.layers) releaseToRatio(l, k + 1, 0.5);
-    net.training = true;
-    for (let i = 0; i < 3; i++) noGrad(() => tidy(() => void net.embed(x, k + 1)));
-    net.training = false;
-  });
-  x.dispose();
-  const records = heads.map((h, k) => handRecord(net, k + 1, `task${k + 1}`, h));
-  return new PaeModel(net, [records[0]!, { ...records[1]!, kind: 'identity', labels: [] }], PROVENANCE);
-}
 
 /** faceres (real weights) at `size` px, and a classify task packed after an expansion: widths off the 16-channel blocks. */
 function packedFaceres(size = 64): PaeModel {
